@@ -1,0 +1,61 @@
+//! The `ferrous` binary: argument parsing and calls into the library.
+//! Errors are printed once, with their whole cause chain, on one line.
+
+mod cli;
+mod index;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.version {
+        println!("{}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let Some(command) = cli.command else {
+        eprintln!("error: no subcommand given; see `ferrous --help`");
+        return ExitCode::from(2);
+    };
+    match run(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr(), "error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Index(args) => index::run(&args),
+        Command::Mem(_) => not_built("mem"),
+        Command::Seed(_) => not_built("seed"),
+        Command::Chain(_) => not_built("chain"),
+        Command::Extend(_) => not_built("extend"),
+        Command::Pair(_) => not_built("pair"),
+        Command::Rescue(_) => not_built("rescue"),
+        Command::Emit(_) => not_built("emit"),
+    }
+}
+
+fn not_built(name: &str) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "`ferrous {name}` is not built yet in this version ({}); see the status table in README.md",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// A closed output pipe (`ferrous ... | head`) ends the run quietly.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,1 @@
+//! The `extend` module (see the table in the crate docs). Being built.

@@ -1,0 +1,1 @@
+//! The `index` module (see the table in the crate docs). Being built.

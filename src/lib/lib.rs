@@ -1,0 +1,30 @@
+//! ferrous: a short-read aligner that computes what `bwa mem` 0.7.17 computes.
+//!
+//! The library mirrors the pipeline. Each stage is a function from one batch
+//! to the next, given the options and the index; the fused runner
+//! (`pipeline`) and the stage subcommands call the same functions.
+//!
+//! | stage            | module     | subcommand        | status    |
+//! |------------------|------------|-------------------|-----------|
+//! | build FM-index   | [`index`]  | `ferrous index`   | working   |
+//! | read input       | [`reads`]  | (all)             | building  |
+//! | SMEM seeding     | [`seed`]   | `ferrous seed`    | planned   |
+//! | chaining         | [`chain`]  | `ferrous chain`   | planned   |
+//! | SW extension     | [`extend`] | `ferrous extend`  | building  |
+//! | pairing          | [`pair`]   | `ferrous pair`    | planned   |
+//! | mate rescue      | [`rescue`] | `ferrous rescue`  | planned   |
+//! | SAM output       | [`emit`]   | `ferrous emit`    | planned   |
+//! | batch files      | [`batch`]  | (between stages)  | planned   |
+//! | fused run        | [`pipeline`] | `ferrous mem`   | planned   |
+
+pub mod batch;
+pub mod chain;
+pub mod emit;
+pub mod extend;
+pub mod index;
+pub mod options;
+pub mod pair;
+pub mod pipeline;
+pub mod reads;
+pub mod rescue;
+pub mod seed;

@@ -1,0 +1,1 @@
+//! The `reads` module (see the table in the crate docs). Being built.
