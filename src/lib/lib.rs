@@ -28,3 +28,4 @@ pub mod pipeline;
 pub mod reads;
 pub mod rescue;
 pub mod seed;
+pub mod util;
