@@ -159,8 +159,10 @@ mod tests {
 
     #[test]
     fn default_batch_size_scales_with_threads_unless_fixed() {
-        let mut o = MemOptions::default();
-        o.n_threads = 4;
+        let o = MemOptions {
+            n_threads: 4,
+            ..MemOptions::default()
+        };
         assert_eq!(o.batch_bases(None), 40_000_000);
         assert_eq!(o.batch_bases(Some(1_000_000)), 1_000_000);
     }
