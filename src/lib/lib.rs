@@ -26,6 +26,7 @@ pub mod options;
 pub mod pair;
 pub mod pipeline;
 pub mod reads;
+pub mod region;
 pub mod rescue;
 pub mod seed;
 pub mod util;
