@@ -1,1 +1,340 @@
-//! The `index` module (see the table in the crate docs). Being built.
+//! The FM-index of a reference: what `bwa index` computes (packed forward
+//! reference, contig and hole tables, BWT of forward + reverse complement,
+//! occurrence counts, sampled suffix array), in one memory-mapped file
+//! `PREFIX.fmi` (layout: `docs/index-format.md`).
+//!
+//! * [`build`] parses the FASTA and writes the file (`ferrous index`).
+//! * [`FmIndex::open`] maps it and checks the header and small sections.
+//! * Search ([`FmIndex::extend`], [`FmIndex::sa`], ...) and reference access
+//!   ([`FmIndex::get_seq`], [`FmIndex::fetch_seq`], ...) follow bwa's
+//!   `bwt.c` and `bntseq.c` semantics (spec §2.7, §2.8), without allocating.
+
+pub mod build;
+pub mod contigs;
+mod error;
+pub mod fasta;
+pub mod format;
+pub mod occ;
+pub mod search;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+pub use build::{build_index, BuildOptions, BuildSummary};
+pub use contigs::{Contig, Hole};
+pub use error::IndexError;
+pub use format::{Meta, FORMAT_VERSION};
+pub use occ::OccBlock;
+pub use search::BiInterval;
+
+use format::{Header, HeaderProblem, Section, SectionEntry};
+
+/// File-name extension of an index.
+pub const INDEX_EXT: &str = "fmi";
+
+/// Default sampling interval of the suffix array.
+pub const DEFAULT_SA_INTV: u64 = 16;
+
+/// The bytes behind an index: a read-only mapping, or an owned buffer
+/// aligned to 64 bytes (in-memory builds, tests).
+enum Storage {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<OccBlock>, usize),
+}
+
+impl Storage {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Mapped(m) => m,
+            Storage::Owned(v, len) => {
+                // SAFETY: `OccBlock` is plain `u64`s; the byte view covers
+                // `len <= 64 * v.len()` initialised bytes of the vector.
+                unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, *len) }
+            }
+        }
+    }
+}
+
+/// An opened FM-index. Read-only and shareable across threads.
+pub struct FmIndex {
+    storage: Storage,
+    path: PathBuf,
+    header: Header,
+    meta: Meta,
+    contigs: Vec<Contig>,
+    holes: Vec<Hole>,
+    pac: (usize, usize),
+    occ: (usize, usize),
+    sa: (usize, usize),
+}
+
+impl std::fmt::Debug for FmIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FmIndex")
+            .field("path", &self.path)
+            .field("meta", &self.meta)
+            .field("n_contigs", &self.contigs.len())
+            .field(
+                "fingerprint",
+                &format_args!("{:016x}", self.header.fingerprint),
+            )
+            .finish()
+    }
+}
+
+/// `PREFIX` → `PREFIX.fmi`; a path already ending in `.fmi` is kept.
+pub fn index_path(prefix: &Path) -> PathBuf {
+    if prefix.extension().is_some_and(|e| e == INDEX_EXT) {
+        prefix.to_path_buf()
+    } else {
+        let mut s = prefix.as_os_str().to_owned();
+        s.push(".");
+        s.push(INDEX_EXT);
+        PathBuf::from(s)
+    }
+}
+
+impl FmIndex {
+    /// Maps `PREFIX.fmi` (or the given `.fmi` path) and checks magic,
+    /// version, header checksum, file size, section bounds, and the CRCs
+    /// and consistency of the small sections. The big sections (pac, occ,
+    /// sa) are neither read nor copied here; see [`FmIndex::verify`].
+    pub fn open(path: impl AsRef<Path>) -> Result<FmIndex, IndexError> {
+        let path = index_path(path.as_ref());
+        let read_err = |source| IndexError::Read {
+            path: path.clone(),
+            source,
+        };
+        let file = File::open(&path).map_err(read_err)?;
+        // SAFETY: the mapping is read-only; the index file is not modified
+        // while in use (it is replaced by rename, never rewritten in place).
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
+        Self::from_storage(Storage::Mapped(map), path)
+    }
+
+    /// Opens an index image held in memory (as written by
+    /// [`build::write_index`]); `name` is used in error messages.
+    pub fn from_bytes(bytes: &[u8], name: impl Into<PathBuf>) -> Result<FmIndex, IndexError> {
+        let mut v = vec![OccBlock::default(); bytes.len().div_ceil(64)];
+        // SAFETY: `v` holds at least `bytes.len()` bytes of plain integers.
+        let dst = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, bytes.len()) };
+        dst.copy_from_slice(bytes);
+        Self::from_storage(Storage::Owned(v, bytes.len()), name.into())
+    }
+
+    /// Builds the index of FASTA text in memory (no file); for tests and tools.
+    pub fn from_fasta_bytes(fasta: &[u8], sa_intv: u64) -> Result<FmIndex, IndexError> {
+        let name = PathBuf::from("<memory>");
+        let parsed = fasta::parse_fasta(fasta, &name)?;
+        let opts = BuildOptions {
+            sa_intv,
+            ..BuildOptions::default()
+        };
+        let (cursor, _, _) =
+            build::write_index(parsed, &opts, std::io::Cursor::new(Vec::new()), &name)?;
+        Self::from_bytes(&cursor.into_inner(), name)
+    }
+
+    fn from_storage(storage: Storage, path: PathBuf) -> Result<FmIndex, IndexError> {
+        let corrupt = |what: String| IndexError::Corrupt {
+            path: path.clone(),
+            what,
+        };
+        let bytes = storage.bytes();
+        let header = format::decode_header(bytes).map_err(|p| match p {
+            HeaderProblem::Magic => IndexError::BadMagic { path: path.clone() },
+            HeaderProblem::Version(found) => IndexError::Version {
+                path: path.clone(),
+                found,
+                expected: FORMAT_VERSION,
+            },
+            HeaderProblem::Corrupt(what) => corrupt(what),
+        })?;
+        if header.file_size != bytes.len() as u64 {
+            return Err(IndexError::Size {
+                path: path.clone(),
+                expected: header.file_size,
+                actual: bytes.len() as u64,
+            });
+        }
+        if header.fingerprint != format::fingerprint(&header.entries) {
+            return Err(corrupt(
+                "fingerprint does not match the section table".into(),
+            ));
+        }
+        let mut ranges = [(0usize, 0usize); 6];
+        for (i, (kind, e)) in Section::ALL.iter().zip(&header.entries).enumerate() {
+            let end = e.offset.checked_add(e.len);
+            if e.kind != *kind as u32
+                || e.offset % format::ALIGN != 0
+                || end.is_none_or(|end| end > bytes.len() as u64)
+            {
+                return Err(corrupt(format!(
+                    "bad table entry for section '{}'",
+                    kind.name()
+                )));
+            }
+            ranges[i] = (e.offset as usize, e.len as usize);
+            if kind.is_small() {
+                check_crc(bytes, e, *kind, &path)?;
+            }
+        }
+        let sec = |s: Section| {
+            let (o, l) = ranges[s as usize - 1];
+            &bytes[o..o + l]
+        };
+        let meta =
+            Meta::decode(sec(Section::Meta)).ok_or_else(|| corrupt("meta section size".into()))?;
+        check_meta(&meta, &ranges).map_err(corrupt)?;
+        let contigs = format::decode_contigs(sec(Section::Contigs), meta.n_contigs)
+            .ok_or_else(|| corrupt("contig table".into()))?;
+        let holes = format::decode_holes(sec(Section::Holes), meta.n_holes)
+            .ok_or_else(|| corrupt("holes table".into()))?;
+        let mut next = 0u64;
+        for c in &contigs {
+            if c.offset != next {
+                return Err(corrupt(format!("contig '{}' offset", c.name)));
+            }
+            next += c.len;
+        }
+        if next != meta.l_pac || holes.iter().any(|h| h.offset + h.len as u64 > meta.l_pac) {
+            return Err(corrupt("contig lengths or holes do not add up".into()));
+        }
+        let pac = ranges[Section::Pac as usize - 1];
+        let occ = ranges[Section::Occ as usize - 1];
+        let sa = ranges[Section::Sa as usize - 1];
+        Ok(FmIndex {
+            storage,
+            path,
+            header,
+            meta,
+            contigs,
+            holes,
+            pac,
+            occ,
+            sa,
+        })
+    }
+
+    /// Recomputes the CRC32 of every section (reads the whole file).
+    pub fn verify(&self) -> Result<(), IndexError> {
+        let bytes = self.storage.bytes();
+        for (kind, e) in Section::ALL.iter().zip(&self.header.entries) {
+            check_crc(bytes, e, *kind, &self.path)?;
+        }
+        Ok(())
+    }
+
+    /// The file this index was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// 64-bit content fingerprint (from the sections' lengths and CRCs);
+    /// equal for indexes of the same reference built the same way.
+    pub fn fingerprint(&self) -> u64 {
+        self.header.fingerprint
+    }
+
+    /// The scalar facts of the index.
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// `n = 2L`, length of the indexed text (forward + reverse complement).
+    pub fn seq_len(&self) -> u64 {
+        self.meta.seq_len
+    }
+
+    /// `L`, length of the forward reference.
+    pub fn l_pac(&self) -> u64 {
+        self.meta.l_pac
+    }
+
+    /// Row whose BWT character is `$`.
+    pub fn primary(&self) -> u64 {
+        self.meta.primary
+    }
+
+    /// bwa's C array `L2[0..=4]`.
+    pub fn l2(&self) -> [u64; 5] {
+        self.meta.l2
+    }
+
+    /// Sampling interval of the suffix array.
+    pub fn sa_intv(&self) -> u64 {
+        self.meta.sa_intv
+    }
+
+    /// The forward reference in bwa's `.pac` layout (`ceil(L/4)` bytes).
+    #[inline(always)]
+    pub fn pac(&self) -> &[u8] {
+        &self.storage.bytes()[self.pac.0..self.pac.0 + self.pac.1]
+    }
+
+    /// The occurrence table.
+    #[inline(always)]
+    pub fn occ_blocks(&self) -> &[OccBlock] {
+        let b = &self.storage.bytes()[self.occ.0..self.occ.0 + self.occ.1];
+        debug_assert!(b.as_ptr() as usize % 64 == 0 && b.len() % 64 == 0);
+        // SAFETY: the section is 64-byte aligned (checked at open: offsets
+        // are multiples of 64 and the storage is page or 64-byte aligned),
+        // its length is a multiple of 64, and any bit pattern is a valid
+        // `OccBlock`.
+        unsafe { std::slice::from_raw_parts(b.as_ptr() as *const OccBlock, b.len() / 64) }
+    }
+
+    /// Sampled SA value number `i` (row `i * sa_intv`).
+    #[inline(always)]
+    fn sa_sample(&self, i: usize) -> u64 {
+        let b = &self.storage.bytes()[self.sa.0..self.sa.0 + self.sa.1];
+        if self.meta.sa_width == 4 {
+            let at = 4 * i;
+            u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as u64
+        } else {
+            format::u64_at(b, 8 * i)
+        }
+    }
+}
+
+fn check_crc(bytes: &[u8], e: &SectionEntry, kind: Section, path: &Path) -> Result<(), IndexError> {
+    let data = &bytes[e.offset as usize..(e.offset + e.len) as usize];
+    if crc32fast::hash(data) != e.crc {
+        return Err(IndexError::Checksum {
+            path: path.to_path_buf(),
+            section: kind.name(),
+        });
+    }
+    Ok(())
+}
+
+/// Consistency of META with itself and with the section sizes.
+fn check_meta(m: &Meta, ranges: &[(usize, usize); 6]) -> Result<(), String> {
+    let len = |s: Section| ranges[s as usize - 1].1 as u64;
+    let n = m.seq_len;
+    if m.l_pac == 0 || n != 2 * m.l_pac {
+        return Err(format!("seq_len {n} is not twice l_pac {}", m.l_pac));
+    }
+    if m.l2[0] != 0 || m.l2[4] != n || m.l2.windows(2).any(|w| w[0] > w[1]) {
+        return Err("C array".into());
+    }
+    if m.primary == 0 || m.primary > n {
+        return Err("primary row".into());
+    }
+    if !m.sa_intv.is_power_of_two() || (m.sa_width != 4 && m.sa_width != 8) {
+        return Err("SA sampling parameters".into());
+    }
+    if m.sa_width == 4 && n > u32::MAX as u64 {
+        return Err("32-bit SA samples for a text longer than 2^32".into());
+    }
+    if m.n_sa != n / m.sa_intv + 1 || len(Section::Sa) != m.n_sa * m.sa_width {
+        return Err("SA section size".into());
+    }
+    if m.n_occ_blocks != n / occ::OCC_INTERVAL + 1 || len(Section::Occ) != 64 * m.n_occ_blocks {
+        return Err("occurrence section size".into());
+    }
+    if len(Section::Pac) != m.l_pac.div_ceil(4) {
+        return Err("pac section size".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! The contig and hole tables, the 2-bit packed forward reference, and bwa's
+//! coordinate helpers (spec §2.8) over the concatenated space `[0, 2L)`.
+
+use super::FmIndex;
+
+/// One reference sequence (bwa's `bntann1_t`, without `gi`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contig {
+    /// Header text up to the first whitespace.
+    pub name: String,
+    /// Rest of the header line after that whitespace (empty when none; bwa
+    /// writes `(null)` in `.ann` and reads it back as empty).
+    pub anno: String,
+    /// Offset of the first base in the forward concatenation.
+    pub offset: u64,
+    /// Number of bases.
+    pub len: u64,
+    /// Number of holes (runs of ambiguous bases) in this contig.
+    pub n_ambs: u32,
+}
+
+/// A run of one ambiguous character in the forward reference (bwa's
+/// `bntamb1_t`); the bases under it hold drand48 pseudo-random bases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hole {
+    /// Global forward offset of the first base.
+    pub offset: u64,
+    /// Length of the run.
+    pub len: u32,
+    /// The raw character as it appeared in the FASTA (case kept).
+    pub amb: u8,
+}
+
+/// Base `l` of a bwa-layout packed sequence (first base in the top 2 bits).
+#[inline(always)]
+pub(crate) fn pac_base(pac: &[u8], l: u64) -> u8 {
+    (pac[(l >> 2) as usize] >> ((3 - (l & 3)) << 1)) & 3
+}
+
+/// Packs base codes (0..=3) in bwa's `.pac` layout, `ceil(len/4)` bytes.
+pub(crate) fn pack_bases(codes: &[u8]) -> Vec<u8> {
+    let mut pac = vec![0u8; codes.len().div_ceil(4)];
+    for (i, &c) in codes.iter().enumerate() {
+        pac[i >> 2] |= (c & 3) << ((3 - (i & 3)) << 1);
+    }
+    pac
+}
+
+impl FmIndex {
+    /// The contig table, in FASTA order.
+    pub fn contigs(&self) -> &[Contig] {
+        &self.contigs
+    }
+
+    /// The holes table (runs of ambiguous bases), in forward order.
+    pub fn holes(&self) -> &[Hole] {
+        &self.holes
+    }
+
+    /// Base code (0..=3) at `pos` in `[0, 2L)`: the forward reference below
+    /// `L`, its reverse complement from `L` on (`3 - fwd[2L-1-pos]`).
+    #[inline]
+    pub fn base(&self, pos: u64) -> u8 {
+        let l_pac = self.meta.l_pac;
+        debug_assert!(pos < 2 * l_pac);
+        if pos < l_pac {
+            pac_base(self.pac(), pos)
+        } else {
+            3 - pac_base(self.pac(), 2 * l_pac - 1 - pos)
+        }
+    }
+
+    /// bwa's `bns_depos`: `(forward position, is_reverse)` of `pos` in `[0, 2L)`.
+    #[inline]
+    pub fn depos(&self, pos: i64) -> (i64, bool) {
+        let l_pac = self.meta.l_pac as i64;
+        if pos >= l_pac {
+            ((l_pac << 1) - 1 - pos, true)
+        } else {
+            (pos, false)
+        }
+    }
+
+    /// bwa's `bns_pos2rid`: index of the contig holding forward position
+    /// `pos_f`, or -1 when `pos_f >= L`. Same binary search as bwa, so
+    /// zero-length contigs resolve the same way.
+    pub fn pos2rid(&self, pos_f: i64) -> i64 {
+        if pos_f >= self.meta.l_pac as i64 {
+            return -1;
+        }
+        let anns = &self.contigs;
+        let (mut left, mut right, mut mid) = (0usize, anns.len(), 0usize);
+        while left < right {
+            mid = (left + right) >> 1;
+            if pos_f >= anns[mid].offset as i64 {
+                if mid == anns.len() - 1 || pos_f < anns[mid + 1].offset as i64 {
+                    break;
+                }
+                left = mid + 1;
+            } else {
+                right = mid;
+            }
+        }
+        mid as i64
+    }
+
+    /// bwa's `bns_intv2rid` for `[rb, re)` in `[0, 2L)`: -2 if the interval
+    /// crosses the strand boundary, -1 if it spans two contigs, else the rid.
+    pub fn intv2rid(&self, rb: i64, re: i64) -> i64 {
+        let l_pac = self.meta.l_pac as i64;
+        if rb < l_pac && re > l_pac {
+            return -2;
+        }
+        debug_assert!(rb <= re);
+        let rid_b = self.pos2rid(self.depos(rb).0);
+        let rid_e = if rb < re {
+            self.pos2rid(self.depos(re - 1).0)
+        } else {
+            rid_b
+        };
+        if rid_b == rid_e {
+            rid_b
+        } else {
+            -1
+        }
+    }
+
+    /// bwa's `bns_get_seq`: fills `out` (cleared first) with the bases of
+    /// `[beg, end)` in `[0, 2L)` (swapped if `end < beg`, clamped to
+    /// `[0, 2L]`); leaves it empty when the interval crosses `L`. Returns the
+    /// number of bases written.
+    pub fn get_seq(&self, beg: i64, end: i64, out: &mut Vec<u8>) -> usize {
+        out.clear();
+        let (mut beg, mut end) = if end < beg { (end, beg) } else { (beg, end) };
+        let l_pac = self.meta.l_pac as i64;
+        end = end.min(l_pac << 1);
+        beg = beg.max(0);
+        if beg >= end || !(beg >= l_pac || end <= l_pac) {
+            return 0;
+        }
+        let pac = self.pac();
+        if beg >= l_pac {
+            let beg_f = (l_pac << 1) - 1 - end;
+            let end_f = (l_pac << 1) - 1 - beg;
+            out.extend(
+                ((beg_f + 1)..=end_f)
+                    .rev()
+                    .map(|k| 3 - pac_base(pac, k as u64)),
+            );
+        } else {
+            out.extend((beg..end).map(|k| pac_base(pac, k as u64)));
+        }
+        out.len()
+    }
+
+    /// bwa's `bns_fetch_seq`: confines `[beg, end)` (swapped if needed; must
+    /// hold `mid`) to the contig and strand of `mid`, fills `out` with its
+    /// bases and returns the adjusted `(beg, end, rid)`.
+    pub fn fetch_seq(&self, beg: i64, mid: i64, end: i64, out: &mut Vec<u8>) -> (i64, i64, usize) {
+        let (beg, end) = if end < beg { (end, beg) } else { (beg, end) };
+        debug_assert!(beg <= mid && mid < end);
+        let (pos_f, is_rev) = self.depos(mid);
+        let rid = self.pos2rid(pos_f).max(0) as usize;
+        let c = &self.contigs[rid];
+        let (mut far_beg, mut far_end) = (c.offset as i64, (c.offset + c.len) as i64);
+        if is_rev {
+            let l2 = (self.meta.l_pac as i64) << 1;
+            (far_beg, far_end) = (l2 - far_end, l2 - far_beg);
+        }
+        let beg = beg.max(far_beg);
+        let end = end.min(far_end);
+        self.get_seq(beg, end, out);
+        (beg, end, rid)
+    }
+}

@@ -1,0 +1,212 @@
+//! Occurrence counting over the BWT (spec §2.7): `occ`, `occ4`, the pair
+//! variant `bwt_extend` needs, LF, and a prefetch hint.
+//!
+//! The BWT with `$` removed (length `n`) is stored in 64-byte blocks of 128
+//! characters: four cumulative `u64` counts (A, C, G, T in all earlier
+//! blocks) then four `u64` words holding 32 bases each, base `j` of a word in
+//! bits `2j..2j+2`. A query for row `k` looks at row `k' = k - (k >= primary)`
+//! of the `$`-removed string: one cache line, a few popcounts.
+
+use super::FmIndex;
+
+/// Characters per occurrence block.
+pub const OCC_INTERVAL: u64 = 128;
+
+/// One cache line of the occurrence table.
+#[repr(C, align(64))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OccBlock {
+    /// Occurrences of A, C, G, T before this block.
+    pub counts: [u64; 4],
+    /// 128 bases, 2 bits each, base `j` of word `w` at bits `2j`.
+    pub bases: [u64; 4],
+}
+
+const LO: u64 = 0x5555_5555_5555_5555;
+
+/// Mask (on the low bit of each 2-bit cell) of the first `m` cells, `m <= 32`.
+#[inline(always)]
+fn cell_mask(m: u64) -> u64 {
+    if m >= 32 {
+        LO
+    } else {
+        LO & ((1u64 << (2 * m)) - 1)
+    }
+}
+
+impl OccBlock {
+    /// Counts of A, C, G, T among the first `j` bases of the block (`j <= 128`).
+    #[inline(always)]
+    pub fn count4(&self, j: u64) -> [u64; 4] {
+        let (mut c1, mut c2, mut c3) = (0u32, 0u32, 0u32);
+        for (w, &word) in self.bases.iter().enumerate() {
+            let m = cell_mask(j.saturating_sub(32 * w as u64));
+            let lo = word & m;
+            let hi = (word >> 1) & m;
+            c3 += (lo & hi).count_ones();
+            c2 += (hi & !lo).count_ones();
+            c1 += (lo & !hi).count_ones();
+        }
+        let (c1, c2, c3) = (c1 as u64, c2 as u64, c3 as u64);
+        [
+            self.counts[0] + j - c1 - c2 - c3,
+            self.counts[1] + c1,
+            self.counts[2] + c2,
+            self.counts[3] + c3,
+        ]
+    }
+
+    /// Count of base `c` among the first `j` bases of the block.
+    #[inline(always)]
+    pub fn count(&self, j: u64, c: u8) -> u64 {
+        let pattern = LO * c as u64;
+        let mut n = 0u32;
+        for (w, &word) in self.bases.iter().enumerate() {
+            let m = cell_mask(j.saturating_sub(32 * w as u64));
+            let x = word ^ pattern;
+            n += (!(x | (x >> 1)) & m).count_ones();
+        }
+        self.counts[c as usize] + n as u64
+    }
+
+    /// Base at position `i` (< 128) of the block.
+    #[inline(always)]
+    pub fn base(&self, i: u64) -> u8 {
+        ((self.bases[(i >> 5) as usize] >> (2 * (i & 31))) & 3) as u8
+    }
+}
+
+impl FmIndex {
+    /// Row of the `$`-removed BWT for row `k` (>= 0).
+    #[inline(always)]
+    fn occ_row(&self, k: u64) -> u64 {
+        k - (k >= self.meta.primary) as u64
+    }
+
+    #[inline(always)]
+    fn block(&self, kp: u64) -> &OccBlock {
+        &self.occ_blocks()[(kp / OCC_INTERVAL) as usize]
+    }
+
+    /// bwa's `bwt_occ(k, c)`: occurrences of base `c` (0..=3) in BWT rows
+    /// `0..=k`, the `$` row not counted; `occ(-1, c) = 0`.
+    #[inline]
+    pub fn occ(&self, k: i64, c: u8) -> u64 {
+        debug_assert!(c < 4 && k >= -1 && k <= self.meta.seq_len as i64);
+        if k < 0 {
+            return 0;
+        }
+        let kp = self.occ_row(k as u64);
+        self.block(kp).count(kp % OCC_INTERVAL + 1, c)
+    }
+
+    /// bwa's `bwt_occ4(k)`: `occ(k, c)` for the four bases at once.
+    #[inline]
+    pub fn occ4(&self, k: i64) -> [u64; 4] {
+        debug_assert!(k >= -1 && k <= self.meta.seq_len as i64);
+        if k < 0 {
+            return [0; 4];
+        }
+        let kp = self.occ_row(k as u64);
+        self.block(kp).count4(kp % OCC_INTERVAL + 1)
+    }
+
+    /// bwa's `bwt_2occ4(k1, k2)`: `(occ4(k1), occ4(k2))`, reading the block
+    /// once when both rows fall in it.
+    #[inline]
+    pub fn occ4_pair(&self, k1: i64, k2: i64) -> ([u64; 4], [u64; 4]) {
+        if k1 < 0 || k2 < 0 {
+            return (self.occ4(k1), self.occ4(k2));
+        }
+        let (p1, p2) = (self.occ_row(k1 as u64), self.occ_row(k2 as u64));
+        if p1 / OCC_INTERVAL == p2 / OCC_INTERVAL {
+            let b = self.block(p1);
+            (
+                b.count4(p1 % OCC_INTERVAL + 1),
+                b.count4(p2 % OCC_INTERVAL + 1),
+            )
+        } else {
+            (
+                self.block(p1).count4(p1 % OCC_INTERVAL + 1),
+                self.block(p2).count4(p2 % OCC_INTERVAL + 1),
+            )
+        }
+    }
+
+    /// BWT character of row `k` (0..=3), or `None` for the `$` row (`primary`).
+    #[inline]
+    pub fn bwt_char(&self, k: u64) -> Option<u8> {
+        if k == self.meta.primary {
+            return None;
+        }
+        let kp = self.occ_row(k);
+        Some(self.block(kp).base(kp % OCC_INTERVAL))
+    }
+
+    /// LF mapping (bwa's `bwt_invPsi`): the row of the suffix one position
+    /// to the left; `LF(primary) = 0`.
+    #[inline]
+    pub fn lf(&self, k: u64) -> u64 {
+        if k == self.meta.primary {
+            return 0;
+        }
+        let kp = self.occ_row(k);
+        let b = self.block(kp);
+        let c = b.base(kp % OCC_INTERVAL);
+        self.meta.l2[c as usize] + b.count(kp % OCC_INTERVAL + 1, c)
+    }
+
+    /// Hints the CPU to load the occurrence block of row `k` (any `k`,
+    /// including -1; out-of-range rows are ignored). A no-op off x86_64.
+    #[inline(always)]
+    pub fn prefetch(&self, k: i64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if k >= 0 && (k as u64) <= self.meta.seq_len {
+                let kp = self.occ_row(k as u64);
+                let p = self
+                    .occ_blocks()
+                    .as_ptr()
+                    .wrapping_add((kp / OCC_INTERVAL) as usize);
+                // SAFETY: prefetching is a hint and never faults; `p` is in bounds anyway.
+                unsafe {
+                    core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                        p as *const i8,
+                    )
+                };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = k;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_counts_match_naive() {
+        let bases: Vec<u8> = (0..128u32).map(|i| ((i * 7 + i / 5) % 4) as u8).collect();
+        let mut b = OccBlock {
+            counts: [5, 6, 7, 8],
+            bases: [0; 4],
+        };
+        for (i, &c) in bases.iter().enumerate() {
+            b.bases[i / 32] |= (c as u64) << (2 * (i % 32));
+        }
+        for j in 0..=128u64 {
+            let mut want = b.counts;
+            for &c in &bases[..j as usize] {
+                want[c as usize] += 1;
+            }
+            assert_eq!(b.count4(j), want, "j={j}");
+            for c in 0..4u8 {
+                assert_eq!(b.count(j, c), want[c as usize]);
+            }
+        }
+        for (i, &c) in bases.iter().enumerate() {
+            assert_eq!(b.base(i as u64), c);
+        }
+    }
+}

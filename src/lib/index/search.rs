@@ -1,0 +1,107 @@
+//! Searching the FM-index: bi-directional intervals (bwa's `bwtintv_t` and
+//! `bwt_extend`), plain backward search and locating a row (`bwt_sa`).
+//! Nothing here allocates.
+
+use super::FmIndex;
+
+/// A bi-directional SA interval, bwa's `bwtintv_t`.
+///
+/// `x[0]`: first row of the pattern P; `x[1]`: first row of the reverse
+/// complement of P; `x[2]`: number of rows (occurrences); `info`: query span,
+/// `start << 32 | end` (end exclusive), set by the caller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct BiInterval {
+    pub x: [u64; 3],
+    pub info: u64,
+}
+
+impl BiInterval {
+    /// Number of occurrences, `x[2]`.
+    #[inline]
+    pub fn size(&self) -> u64 {
+        self.x[2]
+    }
+}
+
+impl FmIndex {
+    /// bwa's `bwt_set_intv`: the interval of the one-base pattern `c`
+    /// (0..=3), `info` = 0.
+    #[inline]
+    pub fn init_interval(&self, c: u8) -> BiInterval {
+        debug_assert!(c < 4);
+        let l2 = &self.meta.l2;
+        let c = c as usize;
+        BiInterval {
+            x: [l2[c] + 1, l2[3 - c] + 1, l2[c + 1] - l2[c]],
+            info: 0,
+        }
+    }
+
+    /// bwa's `bwt_extend`: the four one-base extensions of `ik`.
+    ///
+    /// With `is_back = true`, `result[c]` is the interval of `cP` (backward
+    /// extension by base `c`); with `is_back = false`, `result[3 - c]` is the
+    /// interval of `Pc` (forward extension by `c`). `info` of the results is
+    /// left 0, as bwa leaves it to the caller.
+    #[inline]
+    pub fn extend(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4] {
+        let (fwd, bwd) = if is_back { (1, 0) } else { (0, 1) };
+        // `fwd` is bwa's `!is_back` index, `bwd` its `is_back` index.
+        let y = ik.x[fwd];
+        let (tk, tl) = self.occ4_pair(y as i64 - 1, (y + ik.x[2]) as i64 - 1);
+        let mut ok = [BiInterval::default(); 4];
+        for c in 0..4 {
+            ok[c].x[fwd] = self.meta.l2[c] + 1 + tk[c];
+            ok[c].x[2] = tl[c] - tk[c];
+        }
+        let primary = self.meta.primary;
+        let holds_primary = y <= primary && y + ik.x[2] > primary;
+        ok[3].x[bwd] = ik.x[bwd] + holds_primary as u64;
+        ok[2].x[bwd] = ok[3].x[bwd] + ok[3].x[2];
+        ok[1].x[bwd] = ok[2].x[bwd] + ok[2].x[2];
+        ok[0].x[bwd] = ok[1].x[bwd] + ok[1].x[2];
+        ok
+    }
+
+    /// bwa's `bwt_match_exact`: the inclusive row range `(lo, hi)` of the
+    /// pattern (codes 0..=3), or `None` when it does not occur or holds a
+    /// code above 3. The empty pattern matches every row, `(0, n)`.
+    pub fn backward_search(&self, pattern: &[u8]) -> Option<(u64, u64)> {
+        let (mut k, mut l) = (0u64, self.meta.seq_len);
+        for &c in pattern.iter().rev() {
+            if c > 3 {
+                return None;
+            }
+            let ok = self.occ(k as i64 - 1, c);
+            let ol = self.occ(l as i64, c);
+            k = self.meta.l2[c as usize] + ok + 1;
+            l = self.meta.l2[c as usize] + ol;
+            if k > l {
+                return None;
+            }
+        }
+        Some((k, l))
+    }
+
+    /// bwa's `bwt_sa(row)`: the position in the text `X` (forward +
+    /// reverse complement, `[0, 2L)`) of the suffix at `row`. Walks LF until
+    /// a sampled row (every `sa_intv()` rows). Row 0 (the `$` suffix) gives
+    /// `n`, where bwa gives `u64::MAX`; no interval of a non-empty pattern
+    /// holds row 0.
+    #[inline]
+    pub fn sa(&self, row: u64) -> u64 {
+        debug_assert!(row <= self.meta.seq_len);
+        let mask = self.meta.sa_intv - 1;
+        let (mut k, mut steps) = (row, 0u64);
+        loop {
+            if k & mask == 0 {
+                return self.sa_sample((k / self.meta.sa_intv) as usize) + steps;
+            }
+            if k == self.meta.primary {
+                return steps;
+            }
+            k = self.lf(k);
+            steps += 1;
+        }
+    }
+}
