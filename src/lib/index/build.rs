@@ -213,8 +213,10 @@ pub fn write_index<W: Write + Seek>(
     drop(text);
     w.section(Section::Sa, &stream.samples).map_err(write_err)?;
     let mut l2 = [0u64; 5];
-    for c in 0..4 {
-        l2[c + 1] = l2[c] + stream.counts[c];
+    let mut acc = 0;
+    for (slot, count) in l2[1..].iter_mut().zip(stream.counts) {
+        acc += count;
+        *slot = acc;
     }
     let meta = Meta {
         l_pac,

@@ -292,7 +292,7 @@ mod tests {
         let v: Vec<u64> = (0..3).map(|_| r.lrand48()).collect();
         let mut x: u64 = (11 << 16) | 0x330E;
         for &got in &v {
-            x = (0x5DEECE66D * x + 0xB) & ((1 << 48) - 1);
+            x = (0x5DEECE66Du64.wrapping_mul(x).wrapping_add(0xB)) & ((1 << 48) - 1);
             assert_eq!(got, x >> 17);
         }
     }

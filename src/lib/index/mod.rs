@@ -63,10 +63,40 @@ pub struct FmIndex {
     meta: Meta,
     contigs: Vec<Contig>,
     holes: Vec<Hole>,
-    pac: (usize, usize),
-    occ: (usize, usize),
-    sa: (usize, usize),
+    pac: RawSlice<u8>,
+    occ: RawSlice<OccBlock>,
+    sa: RawSlice<u8>,
 }
+
+/// A slice into `FmIndex::storage`, kept as a pointer so hot lookups do not
+/// re-derive it from the storage enum. Valid as long as the storage lives:
+/// the mapping or heap buffer never moves when `FmIndex` moves.
+#[derive(Clone, Copy)]
+struct RawSlice<T> {
+    ptr: *const T,
+    len: usize,
+}
+
+impl<T> RawSlice<T> {
+    /// # Safety
+    /// `bytes[at..at+len]` must be in bounds and aligned for `T`, and any
+    /// bit pattern must be a valid `T`.
+    unsafe fn new(bytes: &[u8], at: usize, len: usize) -> Self {
+        debug_assert!(at + len <= bytes.len());
+        let ptr = bytes.as_ptr().add(at) as *const T;
+        debug_assert!(ptr as usize % std::mem::align_of::<T>() == 0);
+        RawSlice {
+            ptr,
+            len: len / std::mem::size_of::<T>(),
+        }
+    }
+}
+
+// SAFETY: the storage is read-only after construction and owned by the
+// index; the raw slices only point into it.
+unsafe impl Send for FmIndex {}
+// SAFETY: as above; no interior mutability.
+unsafe impl Sync for FmIndex {}
 
 impl std::fmt::Debug for FmIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -167,7 +197,7 @@ impl FmIndex {
             let end = e.offset.checked_add(e.len);
             if e.kind != *kind as u32
                 || e.offset % format::ALIGN != 0
-                || end.is_none_or(|end| end > bytes.len() as u64)
+                || !matches!(end, Some(end) if end <= bytes.len() as u64)
             {
                 return Err(corrupt(format!(
                     "bad table entry for section '{}'",
@@ -200,9 +230,17 @@ impl FmIndex {
         if next != meta.l_pac || holes.iter().any(|h| h.offset + h.len as u64 > meta.l_pac) {
             return Err(corrupt("contig lengths or holes do not add up".into()));
         }
-        let pac = ranges[Section::Pac as usize - 1];
-        let occ = ranges[Section::Occ as usize - 1];
-        let sa = ranges[Section::Sa as usize - 1];
+        let r = |s: Section| ranges[s as usize - 1];
+        // SAFETY: ranges were checked to lie inside the storage; sections
+        // are 64-byte aligned in a page- or 64-byte-aligned buffer; the
+        // element types are plain integers.
+        let (pac, occ, sa) = unsafe {
+            (
+                RawSlice::new(bytes, r(Section::Pac).0, r(Section::Pac).1),
+                RawSlice::new(bytes, r(Section::Occ).0, r(Section::Occ).1),
+                RawSlice::new(bytes, r(Section::Sa).0, r(Section::Sa).1),
+            )
+        };
         Ok(FmIndex {
             storage,
             path,
@@ -269,25 +307,22 @@ impl FmIndex {
     /// The forward reference in bwa's `.pac` layout (`ceil(L/4)` bytes).
     #[inline(always)]
     pub fn pac(&self) -> &[u8] {
-        &self.storage.bytes()[self.pac.0..self.pac.0 + self.pac.1]
+        // SAFETY: see `RawSlice`; the storage outlives `&self`.
+        unsafe { std::slice::from_raw_parts(self.pac.ptr, self.pac.len) }
     }
 
     /// The occurrence table.
     #[inline(always)]
     pub fn occ_blocks(&self) -> &[OccBlock] {
-        let b = &self.storage.bytes()[self.occ.0..self.occ.0 + self.occ.1];
-        debug_assert!(b.as_ptr() as usize % 64 == 0 && b.len() % 64 == 0);
-        // SAFETY: the section is 64-byte aligned (checked at open: offsets
-        // are multiples of 64 and the storage is page or 64-byte aligned),
-        // its length is a multiple of 64, and any bit pattern is a valid
-        // `OccBlock`.
-        unsafe { std::slice::from_raw_parts(b.as_ptr() as *const OccBlock, b.len() / 64) }
+        // SAFETY: see `RawSlice`; checked aligned and in bounds at open.
+        unsafe { std::slice::from_raw_parts(self.occ.ptr, self.occ.len) }
     }
 
     /// Sampled SA value number `i` (row `i * sa_intv`).
     #[inline(always)]
     fn sa_sample(&self, i: usize) -> u64 {
-        let b = &self.storage.bytes()[self.sa.0..self.sa.0 + self.sa.1];
+        // SAFETY: see `RawSlice`.
+        let b = unsafe { std::slice::from_raw_parts(self.sa.ptr, self.sa.len) };
         if self.meta.sa_width == 4 {
             let at = 4 * i;
             u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as u64
@@ -338,3 +373,6 @@ fn check_meta(m: &Meta, ranges: &[(usize, usize); 6]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

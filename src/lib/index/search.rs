@@ -50,9 +50,9 @@ impl FmIndex {
         let y = ik.x[fwd];
         let (tk, tl) = self.occ4_pair(y as i64 - 1, (y + ik.x[2]) as i64 - 1);
         let mut ok = [BiInterval::default(); 4];
-        for c in 0..4 {
-            ok[c].x[fwd] = self.meta.l2[c] + 1 + tk[c];
-            ok[c].x[2] = tl[c] - tk[c];
+        for (c, o) in ok.iter_mut().enumerate() {
+            o.x[fwd] = self.meta.l2[c] + 1 + tk[c];
+            o.x[2] = tl[c] - tk[c];
         }
         let primary = self.meta.primary;
         let holds_primary = y <= primary && y + ik.x[2] > primary;

@@ -1,0 +1,227 @@
+//! Property tests of the whole index against a naive suffix array and BWT.
+
+use proptest::prelude::*;
+
+use super::fasta::parse_fasta;
+use super::{BiInterval, FmIndex};
+
+/// Naive reference model of an index: text X, full SA of X$ and BWT.
+struct Naive {
+    x: Vec<u8>,
+    sa: Vec<u64>,
+    /// BWT of X$ per row; 4 marks `$`.
+    bwt: Vec<u8>,
+}
+
+impl Naive {
+    fn new(fasta: &str) -> Naive {
+        let parsed = parse_fasta(fasta.as_bytes(), std::path::Path::new("t")).unwrap();
+        let mut x = parsed.forward.clone();
+        x.extend(parsed.forward.iter().rev().map(|&c| 3 - c));
+        let n = x.len();
+        let mut sa: Vec<u64> = (0..=n as u64).collect();
+        sa.sort_by(|&a, &b| x[a as usize..].cmp(&x[b as usize..]));
+        let bwt = sa
+            .iter()
+            .map(|&p| if p == 0 { 4 } else { x[p as usize - 1] })
+            .collect();
+        Naive { x, sa, bwt }
+    }
+
+    fn occ(&self, k: i64, c: u8) -> u64 {
+        if k < 0 {
+            return 0;
+        }
+        self.bwt[..=k as usize].iter().filter(|&&b| b == c).count() as u64
+    }
+
+    /// (first row, count) of the rows whose suffix starts with `p`.
+    fn range(&self, p: &[u8]) -> (u64, u64) {
+        let starts = |r: &u64| self.x[*r as usize..].starts_with(p);
+        let first = self.sa.iter().position(|r| starts(r));
+        let count = self.sa.iter().filter(|r| starts(r)).count() as u64;
+        (first.map_or(0, |f| f as u64), count)
+    }
+}
+
+fn revcomp(p: &[u8]) -> Vec<u8> {
+    p.iter().rev().map(|&c| 3 - c).collect()
+}
+
+/// FASTA with random or highly repetitive contigs, N runs and IUPAC codes.
+fn fasta_strategy() -> impl Strategy<Value = String> {
+    let contig = prop_oneof![
+        // random DNA with sprinkled ambiguity codes
+        prop::collection::vec(
+            prop_oneof![8 => prop::sample::select(b"ACGTacgt".to_vec()), 1 => prop::sample::select(b"NnRY".to_vec())],
+            1..120
+        ),
+        // a short unit repeated, with an N run in the middle
+        (
+            prop::collection::vec(prop::sample::select(b"ACGT".to_vec()), 1..5),
+            1usize..40,
+            0usize..6
+        )
+            .prop_map(|(unit, reps, ns)| {
+                let mut s: Vec<u8> = unit
+                    .iter()
+                    .cycle()
+                    .take(unit.len() * reps)
+                    .copied()
+                    .collect();
+                let mid = s.len() / 2;
+                s.splice(mid..mid, std::iter::repeat(b'N').take(ns));
+                s
+            }),
+    ];
+    prop::collection::vec(contig, 1..4).prop_map(|contigs| {
+        let mut s = String::new();
+        for (i, c) in contigs.iter().enumerate() {
+            s.push_str(&format!(">c{i} some text\n"));
+            for line in c.chunks(7) {
+                s.push_str(std::str::from_utf8(line).unwrap());
+                s.push('\n');
+            }
+        }
+        s
+    })
+}
+
+fn check_all(fasta: &str, sa_intv: u64, pats: &[(usize, usize, Vec<bool>)]) {
+    let idx = FmIndex::from_fasta_bytes(fasta.as_bytes(), sa_intv).unwrap();
+    let nv = Naive::new(fasta);
+    let n = nv.x.len() as u64;
+    assert_eq!(idx.seq_len(), n);
+    assert_eq!(idx.l_pac() * 2, n);
+    assert_eq!(nv.bwt[idx.primary() as usize], 4);
+    let mut l2 = [0u64; 5];
+    for c in 0..4 {
+        l2[c + 1] = l2[c] + nv.x.iter().filter(|&&b| b == c as u8).count() as u64;
+    }
+    assert_eq!(idx.l2(), l2);
+    idx.verify().unwrap();
+    for k in -1..=n as i64 {
+        let want: [u64; 4] = std::array::from_fn(|c| nv.occ(k, c as u8));
+        assert_eq!(idx.occ4(k), want, "occ4({k})");
+        for c in 0..4u8 {
+            assert_eq!(idx.occ(k, c), want[c as usize], "occ({k},{c})");
+        }
+        let k2 = (k + 1 + (k * 37).rem_euclid(200)).min(n as i64);
+        assert_eq!(idx.occ4_pair(k, k2), (want, idx.occ4(k2)), "pair {k} {k2}");
+        idx.prefetch(k);
+    }
+    for r in 0..=n {
+        assert_eq!(idx.sa(r), nv.sa[r as usize], "sa({r})");
+        let c = nv.bwt[r as usize];
+        assert_eq!(idx.bwt_char(r), (c < 4).then_some(c));
+    }
+    for p in 0..n {
+        assert_eq!(idx.base(p), nv.x[p as usize]);
+    }
+    // Patterns: substrings of X, extended in a random mix of directions.
+    for (start, len, dirs) in pats {
+        let start = start % n as usize;
+        let len = (*len).min(n as usize - start).max(1);
+        let pat = &nv.x[start..start + len];
+        let (lo, cnt) = nv.range(pat);
+        let got = idx.backward_search(pat).unwrap();
+        assert_eq!((got.0, got.1 + 1 - got.0), (lo, cnt));
+        // Bi-directional: grow [b, e) from one base in the middle.
+        let mid = len / 2;
+        let (mut b, mut e) = (mid, mid + 1);
+        let mut ik: BiInterval = idx.init_interval(pat[mid]);
+        let mut d = dirs.iter().cycle();
+        while b > 0 || e < len {
+            let back = if b == 0 {
+                false
+            } else if e == len {
+                true
+            } else {
+                *d.next().unwrap()
+            };
+            if back {
+                b -= 1;
+                ik = idx.extend(&ik, true)[pat[b] as usize];
+            } else {
+                ik = idx.extend(&ik, false)[3 - pat[e] as usize];
+                e += 1;
+            }
+            let sub = &pat[b..e];
+            let (lo, cnt) = nv.range(sub);
+            let (rlo, rcnt) = nv.range(&revcomp(sub));
+            assert_eq!(ik.x[2], cnt);
+            assert_eq!(rcnt, cnt);
+            assert_eq!((ik.x[0], ik.x[1]), (lo, rlo), "bi-interval of {sub:?}");
+        }
+    }
+    // A pattern absent from X.
+    let absent: Vec<u8> = (0..40).map(|i| (i % 4) as u8).chain([0; 40]).collect();
+    if nv.range(&absent).1 == 0 {
+        assert_eq!(idx.backward_search(&absent), None);
+    }
+    assert_eq!(idx.backward_search(&[0, 4]), None);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn index_matches_naive(
+        fasta in fasta_strategy(),
+        intv_log in 0u32..5,
+        pats in prop::collection::vec((0usize..1000, 1usize..30, prop::collection::vec(any::<bool>(), 1..8)), 1..8),
+    ) {
+        check_all(&fasta, 1 << intv_log, &pats);
+    }
+}
+
+#[test]
+fn many_blocks_and_intervals() {
+    // Longer than several occurrence blocks and SA intervals, repetitive.
+    let unit = "ACGTTGCAAGGCTTAACCGGTATATCGCGNNNA";
+    let mut s = String::from(">r1\n");
+    for i in 0..40 {
+        s.push_str(&unit[..(i % unit.len()) + 1]);
+        s.push('\n');
+    }
+    s.push_str(">r2 x\nACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT\n");
+    check_all(
+        &s,
+        16,
+        &[
+            (5, 25, vec![true, false]),
+            (300, 12, vec![false]),
+            (1100, 20, vec![true]),
+        ],
+    );
+}
+
+#[test]
+fn coordinate_helpers() {
+    let idx = FmIndex::from_fasta_bytes(b">a\nACGTACGTAC\n>b\nGGGTTT\n>c\nA\n", 16).unwrap();
+    assert_eq!(idx.l_pac(), 17);
+    assert_eq!(idx.pos2rid(0), 0);
+    assert_eq!(idx.pos2rid(9), 0);
+    assert_eq!(idx.pos2rid(10), 1);
+    assert_eq!(idx.pos2rid(16), 2);
+    assert_eq!(idx.pos2rid(17), -1);
+    assert_eq!(idx.depos(17), (16, true));
+    assert_eq!(idx.depos(33), (0, true));
+    assert_eq!(idx.intv2rid(15, 19), -2);
+    assert_eq!(idx.intv2rid(8, 12), -1);
+    assert_eq!(idx.intv2rid(18, 20), 1);
+    let mut buf = Vec::new();
+    assert_eq!(idx.get_seq(10, 13, &mut buf), 3);
+    assert_eq!(buf, [2, 2, 2]);
+    // Reverse strand: [17, 20) is revcomp of forward [14, 17) = "TTA" -> "TAA".
+    idx.get_seq(17, 20, &mut buf);
+    assert_eq!(buf, [3, 0, 0]);
+    assert_eq!(idx.get_seq(15, 19, &mut buf), 0);
+    // fetch_seq confines to the contig of `mid`, on its strand.
+    let (b, e, rid) = idx.fetch_seq(5, 12, 20, &mut buf);
+    assert_eq!((b, e, rid), (10, 16, 1));
+    assert_eq!(buf, [2, 2, 2, 3, 3, 3]);
+    // mid = 20 is reverse of forward 13 (contig b, reverse span [18, 24)).
+    let (b, e, rid) = idx.fetch_seq(15, 20, 30, &mut buf);
+    assert_eq!((b, e, rid), (18, 24, 1));
+    assert_eq!(buf, [0, 0, 0, 1, 1, 1]);
+}
