@@ -1,0 +1,335 @@
+//! [`ReadBatch`]: a batch of reads stored as structure-of-arrays.
+//!
+//! All names of a batch live in one byte vector, all comments in another, and
+//! so on; per-read `*_ends` vectors hold the exclusive end offset of each read's
+//! field. Refilling a cleared batch reuses the vectors, so a reader costs no
+//! allocation per read once the vectors have grown to a batch's size. The
+//! layout maps directly onto the batch file format (serde derives).
+
+use serde::{Deserialize, Serialize};
+
+use super::ReadsError;
+
+/// A batch of reads in input order (bwa's `bseq1_t` array from `bseq_read`).
+///
+/// Read `i` has a name (already trimmed of `/1`, `/2`: spec §3.1), a comment
+/// (the header text after the first whitespace; empty when absent), the bases
+/// as given in the file (not normalised) and, for FASTQ records, the quality
+/// string verbatim. For paired input from two files, reads `2k` and `2k + 1`
+/// are mates (R1 then R2).
+///
+/// Deserialising checks that the offsets are consistent, so a batch read
+/// from a file can be indexed without panics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ReadBatchRepr")]
+pub struct ReadBatch {
+    /// Global index of the first read of this batch: the number of reads in
+    /// all earlier batches (bwa's `n_processed`).
+    pub first_read: u64,
+    names: Vec<u8>,
+    name_ends: Vec<u32>,
+    comments: Vec<u8>,
+    comment_ends: Vec<u32>,
+    seqs: Vec<u8>,
+    seq_ends: Vec<u64>,
+    quals: Vec<u8>,
+    qual_ends: Vec<u64>,
+}
+
+/// The serialised shape of [`ReadBatch`], checked on the way in.
+#[derive(Deserialize)]
+struct ReadBatchRepr {
+    first_read: u64,
+    names: Vec<u8>,
+    name_ends: Vec<u32>,
+    comments: Vec<u8>,
+    comment_ends: Vec<u32>,
+    seqs: Vec<u8>,
+    seq_ends: Vec<u64>,
+    quals: Vec<u8>,
+    qual_ends: Vec<u64>,
+}
+
+/// Whether `ends` is a non-decreasing list of offsets into a buffer of `len`
+/// bytes whose last entry is exactly `len` (or, when empty, `len` is 0).
+fn ends_ok<T: Copy + Into<u64>>(ends: &[T], len: usize) -> bool {
+    let mut prev = 0u64;
+    for &e in ends {
+        let e = e.into();
+        if e < prev {
+            return false;
+        }
+        prev = e;
+    }
+    prev == len as u64
+}
+
+impl TryFrom<ReadBatchRepr> for ReadBatch {
+    type Error = ReadsError;
+
+    fn try_from(r: ReadBatchRepr) -> Result<Self, ReadsError> {
+        let n = r.name_ends.len();
+        let shape = |what: &'static str| Err(ReadsError::InvalidBatch { what });
+        if r.comment_ends.len() != n || r.seq_ends.len() != n || r.qual_ends.len() != n {
+            return shape("per-read offset lists have different lengths");
+        }
+        if !ends_ok(&r.name_ends, r.names.len())
+            || !ends_ok(&r.comment_ends, r.comments.len())
+            || !ends_ok(&r.seq_ends, r.seqs.len())
+            || !ends_ok(&r.qual_ends, r.quals.len())
+        {
+            return shape("offsets are decreasing or do not end at the data length");
+        }
+        let batch = ReadBatch {
+            first_read: r.first_read,
+            names: r.names,
+            name_ends: r.name_ends,
+            comments: r.comments,
+            comment_ends: r.comment_ends,
+            seqs: r.seqs,
+            seq_ends: r.seq_ends,
+            quals: r.quals,
+            qual_ends: r.qual_ends,
+        };
+        for i in 0..n {
+            let q = batch.qual_range(i);
+            if !q.is_empty() && q.len() != batch.seq_range(i).len() {
+                return shape("a quality string differs in length from its sequence");
+            }
+        }
+        Ok(batch)
+    }
+}
+
+impl ReadBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of reads.
+    pub fn len(&self) -> usize {
+        self.name_ends.len()
+    }
+
+    /// Whether the batch holds no read.
+    pub fn is_empty(&self) -> bool {
+        self.name_ends.is_empty()
+    }
+
+    /// Total number of bases over all reads.
+    pub fn total_bases(&self) -> u64 {
+        self.seqs.len() as u64
+    }
+
+    /// Removes all reads, keeping the allocated capacity; `first_read` is
+    /// left as is (the batch reader sets it).
+    pub fn clear(&mut self) {
+        self.names.clear();
+        self.name_ends.clear();
+        self.comments.clear();
+        self.comment_ends.clear();
+        self.seqs.clear();
+        self.seq_ends.clear();
+        self.quals.clear();
+        self.qual_ends.clear();
+    }
+
+    fn start<T: Copy + Into<u64>>(ends: &[T], i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            ends[i - 1].into() as usize
+        }
+    }
+
+    fn name_range(&self, i: usize) -> std::ops::Range<usize> {
+        Self::start(&self.name_ends, i)..self.name_ends[i] as usize
+    }
+
+    fn seq_range(&self, i: usize) -> std::ops::Range<usize> {
+        Self::start(&self.seq_ends, i)..self.seq_ends[i] as usize
+    }
+
+    fn qual_range(&self, i: usize) -> std::ops::Range<usize> {
+        Self::start(&self.qual_ends, i)..self.qual_ends[i] as usize
+    }
+
+    /// Name of read `i` (trimmed of a final `/<digit>`). Panics if `i >= len()`.
+    pub fn name(&self, i: usize) -> &[u8] {
+        &self.names[self.name_range(i)]
+    }
+
+    /// Comment of read `i`: header text after the first whitespace
+    /// character (empty if none). Panics if `i >= len()`.
+    pub fn comment(&self, i: usize) -> &[u8] {
+        let start = Self::start(&self.comment_ends, i);
+        &self.comments[start..self.comment_ends[i] as usize]
+    }
+
+    /// Bases of read `i` exactly as in the file. Panics if `i >= len()`.
+    pub fn seq(&self, i: usize) -> &[u8] {
+        &self.seqs[self.seq_range(i)]
+    }
+
+    /// Quality string of read `i`, `None` for FASTA records and for
+    /// zero-length FASTQ records (bwa keeps no quality for an empty string
+    /// either; both print `*`). Panics if `i >= len()`.
+    pub fn qual(&self, i: usize) -> Option<&[u8]> {
+        let r = self.qual_range(i);
+        if r.is_empty() {
+            None
+        } else {
+            Some(&self.quals[r])
+        }
+    }
+
+    /// Length of read `i` in bases. Panics if `i >= len()`.
+    pub fn seq_len(&self, i: usize) -> usize {
+        self.seq_range(i).len()
+    }
+
+    /// Appends a read. Fails only when the names or comments of one batch
+    /// pass 4 GiB. `qual` must be empty or as long as `seq`.
+    pub fn push(
+        &mut self,
+        name: &[u8],
+        comment: &[u8],
+        seq: &[u8],
+        qual: Option<&[u8]>,
+    ) -> Result<(), ReadsError> {
+        let qual = qual.unwrap_or(&[]);
+        debug_assert!(qual.is_empty() || qual.len() == seq.len());
+        self.names.extend_from_slice(name);
+        self.comments.extend_from_slice(comment);
+        self.seqs.extend_from_slice(seq);
+        self.quals.extend_from_slice(qual);
+        self.finish_read()
+    }
+
+    /// Raw buffers a parser appends one record's fields to, before calling
+    /// [`ReadBatch::finish_read`] (or [`ReadBatch::abandon_read`]).
+    pub(crate) fn buffers(&mut self) -> RawBuffers<'_> {
+        RawBuffers {
+            names: &mut self.names,
+            comments: &mut self.comments,
+            seqs: &mut self.seqs,
+            quals: &mut self.quals,
+        }
+    }
+
+    /// Length of the field bytes that belong to finished reads.
+    pub(crate) fn committed(&self) -> Committed {
+        let last = |v: &[u64]| v.last().copied().unwrap_or(0) as usize;
+        let last32 = |v: &[u32]| v.last().copied().unwrap_or(0) as usize;
+        Committed {
+            names: last32(&self.name_ends),
+            comments: last32(&self.comment_ends),
+            seqs: last(&self.seq_ends),
+            quals: last(&self.qual_ends),
+        }
+    }
+
+    /// Ends the read whose fields were appended through [`ReadBatch::buffers`].
+    pub(crate) fn finish_read(&mut self) -> Result<(), ReadsError> {
+        let (Ok(name_end), Ok(comment_end)) = (
+            u32::try_from(self.names.len()),
+            u32::try_from(self.comments.len()),
+        ) else {
+            self.abandon_read();
+            return Err(ReadsError::InvalidBatch {
+                what: "names or comments of one batch exceed 4 GiB",
+            });
+        };
+        self.name_ends.push(name_end);
+        self.comment_ends.push(comment_end);
+        self.seq_ends.push(self.seqs.len() as u64);
+        self.qual_ends.push(self.quals.len() as u64);
+        Ok(())
+    }
+
+    /// Drops the partly appended fields of an unfinished read.
+    pub(crate) fn abandon_read(&mut self) {
+        let c = self.committed();
+        self.names.truncate(c.names);
+        self.comments.truncate(c.comments);
+        self.seqs.truncate(c.seqs);
+        self.quals.truncate(c.quals);
+    }
+}
+
+/// Mutable access to a batch's field buffers while one record is parsed.
+pub(crate) struct RawBuffers<'a> {
+    pub names: &'a mut Vec<u8>,
+    pub comments: &'a mut Vec<u8>,
+    pub seqs: &'a mut Vec<u8>,
+    pub quals: &'a mut Vec<u8>,
+}
+
+/// Byte lengths of the fields of all finished reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Committed {
+    pub names: usize,
+    pub comments: usize,
+    pub seqs: usize,
+    pub quals: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ReadBatch {
+        let mut b = ReadBatch::new();
+        b.push(b"r1", b"c1", b"ACGT", Some(b"IIII")).unwrap();
+        b.push(b"r2", b"", b"GG", None).unwrap();
+        b.push(b"r3", b"x y", b"", Some(b"")).unwrap();
+        b.first_read = 7;
+        b
+    }
+
+    #[test]
+    fn accessors() {
+        let b = sample();
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.total_bases(), 6);
+        assert_eq!(b.name(1), b"r2");
+        assert_eq!(b.comment(0), b"c1");
+        assert_eq!(b.comment(2), b"x y");
+        assert_eq!(b.seq(0), b"ACGT");
+        assert_eq!(b.qual(0), Some(&b"IIII"[..]));
+        assert_eq!(b.qual(1), None);
+        assert_eq!(b.qual(2), None);
+        assert_eq!(b.seq_len(2), 0);
+    }
+
+    #[test]
+    fn clear_keeps_first_read_and_empties() {
+        let mut b = sample();
+        b.clear();
+        assert!(b.is_empty());
+        assert_eq!(b.total_bases(), 0);
+        assert_eq!(b.first_read, 7);
+    }
+
+    #[test]
+    fn serde_round_trip_and_validation() {
+        let b = sample();
+        let bytes = rmp_serde::to_vec_named(&b).unwrap();
+        let back: ReadBatch = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!(back, b);
+
+        let mut bad = b.clone();
+        bad.seq_ends[0] = 100;
+        let bytes = rmp_serde::to_vec_named(&bad).unwrap();
+        assert!(rmp_serde::from_slice::<ReadBatch>(&bytes).is_err());
+
+        let mut bad = b;
+        bad.quals.pop();
+        bad.qual_ends[0] = 3;
+        bad.qual_ends[1] = 3;
+        bad.qual_ends[2] = 3;
+        let bytes = rmp_serde::to_vec_named(&bad).unwrap();
+        assert!(rmp_serde::from_slice::<ReadBatch>(&bytes).is_err());
+    }
+}

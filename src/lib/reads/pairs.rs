@@ -1,0 +1,183 @@
+//! [`BatchReader`]: batches of reads as bwa's `bseq_read` cuts them, from
+//! one file, two files of mates, or one interleaved file; and smart pairing
+//! ([`SmartPairs`], bwa's `bseq_classify`) within an interleaved batch.
+
+use std::path::Path;
+
+use super::batch::ReadBatch;
+use super::parser::SeqReader;
+use super::ReadsError;
+
+/// How the input files hold the reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One file of single-end reads.
+    Single,
+    /// Two files, R1 and R2; a batch alternates R1, R2.
+    Paired,
+    /// One file whose consecutive reads may be mates (`bwa mem -p`); pair
+    /// them per batch with [`SmartPairs::classify`].
+    Interleaved,
+}
+
+/// Cuts input into batches of about `batch_bases` bases, counting reads
+/// across batches (bwa's `n_processed`).
+pub struct BatchReader {
+    first: SeqReader,
+    second: Option<SeqReader>,
+    layout: Layout,
+    reads_done: u64,
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+impl BatchReader {
+    /// Single-end reads from `path` (`-` for stdin).
+    pub fn single(path: &Path) -> Result<BatchReader, ReadsError> {
+        Ok(Self::from_readers(SeqReader::open(path)?, None))
+    }
+
+    /// Mates from two files: record `k` of `r1` pairs with record `k` of
+    /// `r2`. Different record counts or names (after trimming) are errors.
+    pub fn paired(r1: &Path, r2: &Path) -> Result<BatchReader, ReadsError> {
+        let first = SeqReader::open(r1)?;
+        let second = SeqReader::open(r2)?;
+        Ok(Self::from_readers(first, Some(second)))
+    }
+
+    /// Interleaved reads from one file (`bwa mem -p`): batched like
+    /// single-end input; see [`SmartPairs`].
+    pub fn interleaved(path: &Path) -> Result<BatchReader, ReadsError> {
+        let mut reader = Self::from_readers(SeqReader::open(path)?, None);
+        reader.layout = Layout::Interleaved;
+        Ok(reader)
+    }
+
+    /// Batches from readers already opened: paired when `second` is given,
+    /// else single-end (use [`BatchReader::set_interleaved`] for `-p`).
+    pub fn from_readers(first: SeqReader, second: Option<SeqReader>) -> BatchReader {
+        let layout = if second.is_some() {
+            Layout::Paired
+        } else {
+            Layout::Single
+        };
+        BatchReader {
+            first,
+            second,
+            layout,
+            reads_done: 0,
+        }
+    }
+
+    /// Marks single-file input as interleaved (no effect on paired input).
+    pub fn set_interleaved(&mut self) {
+        if self.second.is_none() {
+            self.layout = Layout::Interleaved;
+        }
+    }
+
+    /// How the reads are laid out.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Reads in all batches returned so far.
+    pub fn reads_done(&self) -> u64 {
+        self.reads_done
+    }
+
+    /// Refills `out` with the next batch (bwa's `bseq_read`, spec §3.3):
+    /// records (both mates for paired input) are added until the total
+    /// number of bases is at least `batch_bases` and the number of reads is
+    /// even, or the input ends. Sets `out.first_read`. `Ok(false)` (and an
+    /// empty `out`) once the input is exhausted.
+    pub fn next_batch(
+        &mut self,
+        batch_bases: i64,
+        out: &mut ReadBatch,
+    ) -> Result<bool, ReadsError> {
+        out.clear();
+        out.first_read = self.reads_done;
+        let mut size: i64 = 0;
+        while self.first.read_record(out)? {
+            size += out.seq_len(out.len() - 1) as i64;
+            if let Some(second) = self.second.as_mut() {
+                if !second.read_record(out)? {
+                    return Err(ReadsError::PairCount {
+                        longer: self.first.path().to_string(),
+                        shorter: second.path().to_string(),
+                        record: self.first.records_read(),
+                        name: lossy(out.name(out.len() - 1)),
+                        count: second.records_read(),
+                    });
+                }
+                let n = out.len();
+                if out.name(n - 2) != out.name(n - 1) {
+                    return Err(ReadsError::PairNames {
+                        path1: self.first.path().to_string(),
+                        path2: second.path().to_string(),
+                        pair: self.first.records_read(),
+                        name1: lossy(out.name(n - 2)),
+                        name2: lossy(out.name(n - 1)),
+                    });
+                }
+                size += out.seq_len(n - 1) as i64;
+            }
+            if size >= batch_bases && out.len() % 2 == 0 {
+                break;
+            }
+        }
+        if out.is_empty() {
+            if let Some(second) = self.second.as_mut() {
+                if second.read_record(out)? {
+                    return Err(ReadsError::PairCount {
+                        longer: second.path().to_string(),
+                        shorter: self.first.path().to_string(),
+                        record: second.records_read(),
+                        name: lossy(out.name(0)),
+                        count: self.first.records_read(),
+                    });
+                }
+            }
+        }
+        self.reads_done += out.len() as u64;
+        Ok(!out.is_empty())
+    }
+}
+
+/// Smart pairing of one batch of interleaved reads (bwa's `bseq_classify`):
+/// scanning in order, a read pairs with the next one when their (trimmed)
+/// names are equal; all other reads are single.
+///
+/// bwa aligns the singles as single-end reads with read ids starting at
+/// `batch.first_read`, and the pairs as paired-end reads with ids starting at
+/// `batch.first_read + singles.len()`; output stays in input order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmartPairs {
+    /// Indices of unpaired reads, in batch order.
+    pub singles: Vec<usize>,
+    /// Indices of paired reads, in batch order: `pairs[2k]` and
+    /// `pairs[2k + 1]` (= `pairs[2k] + 1`) are mates.
+    pub pairs: Vec<usize>,
+}
+
+impl SmartPairs {
+    /// Refills `self` from `batch`, reusing the vectors.
+    pub fn classify(&mut self, batch: &ReadBatch) {
+        self.singles.clear();
+        self.pairs.clear();
+        let n = batch.len();
+        let mut i = 0;
+        while i < n {
+            if i + 1 < n && batch.name(i) == batch.name(i + 1) {
+                self.pairs.extend([i, i + 1]);
+                i += 2;
+            } else {
+                self.singles.push(i);
+                i += 1;
+            }
+        }
+    }
+}
