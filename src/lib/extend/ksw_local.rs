@@ -1,11 +1,14 @@
 //! Local Smith-Waterman with suboptimal hits and start finding
 //! (`ksw.c: ksw_align2`, spec §13.7), as mate rescue and seed SW use it.
 //!
-//! bwa runs a striped SSE2 kernel whose query is padded to a whole number
-//! of vectors (16 lanes of u8 or 8 lanes of i16); the padding columns score
-//! 0 against everything and take part in the row maxima. This is a scalar
-//! Gotoh over the same padded query, with the same row-max, end-position,
-//! suboptimal-list and start-finding rules, which gives bwa's results.
+//! bwa runs a striped SSE2 kernel (Farrar) whose query is padded to a whole
+//! number of vectors (16 lanes of u8 or 8 lanes of i16); the padding
+//! columns score 0 against everything and take part in the row maxima, and
+//! the "lazy F" pass that carries insertions across lanes does not update
+//! the deletion scores. This module emulates that kernel lane by lane in
+//! scalar code, saturation included, so its results are bwa's in every
+//! corner case (a plain padded Gotoh differs when an insertion costs no
+//! more to open than to extend).
 
 use super::{max_score, GapPenalties, ScoreMatrix};
 
@@ -59,7 +62,7 @@ pub struct LocalWorkspace {
     h_cur: Vec<i32>,
     e: Vec<i32>,
     h_best: Vec<i32>,
-    /// Query profile over the padded query, `profile[base * padded + j]`.
+    /// Striped query profile, `profile[base * padded + s * lanes + l]`.
     profile: Vec<i32>,
     /// Rows scoring at least the minimum: `(score, row)`.
     subs: Vec<(i32, i32)>,
@@ -92,14 +95,20 @@ impl Pass<'_> {
         if qlen == 0 {
             return r;
         }
+        // Striped layout: lane l of segment s holds query position
+        // s + l * slen, stored at index s * lanes + l.
         let lanes = if self.byte { 16 } else { 8 };
-        let padded = qlen.div_ceil(lanes) * lanes;
-        // u8 scores are kept biased by −min(mat); they saturate at 255.
+        let slen = qlen.div_ceil(lanes);
+        let padded = slen * lanes;
+        // u8 scores are kept biased by −min(mat) and saturate at 255; i16
+        // scores saturate at i16::MAX.
         let shift = -i32::from(self.mat.iter().copied().min().unwrap_or(0).min(0));
-        let cap = if self.byte {
-            255 - shift
-        } else {
-            i32::from(i16::MAX)
+        let add = |h: i32, s: i32| -> i32 {
+            if self.byte {
+                ((h + s + shift).min(255) - shift).max(0)
+            } else {
+                (h + s).clamp(i32::from(i16::MIN), i32::from(i16::MAX))
+            }
         };
         let GapPenalties {
             o_del,
@@ -121,14 +130,25 @@ impl Pass<'_> {
         profile.clear();
         for base in 0..5 {
             let row = &self.mat[base * 5..base * 5 + 5];
-            profile.extend(query.iter().map(|&q| i32::from(row[usize::from(q.min(4))])));
-            profile.resize((base + 1) * padded, 0);
+            for s in 0..slen {
+                for l in 0..lanes {
+                    let k = s + l * slen;
+                    profile.push(
+                        query
+                            .get(k)
+                            .map_or(0, |&q| i32::from(row[usize::from(q.min(4))])),
+                    );
+                }
+            }
         }
         for v in [&mut *h_prev, &mut *h_cur, &mut *e, &mut *h_best] {
             v.clear();
             v.resize(padded, 0);
         }
         subs.clear();
+        let mut hv = [0i32; 16];
+        let mut fv = [0i32; 16];
+        let mut mv = [0i32; 16];
 
         let mut gmax = 0i32;
         let mut te = -1i32;
@@ -136,18 +156,48 @@ impl Pass<'_> {
             let i = i as i32;
             let base = usize::from(tb.min(4)) * padded;
             let prof = &profile[base..base + padded];
-            let mut diag = 0i32;
-            let mut f = 0i32;
-            let mut imax = 0i32;
-            for j in 0..padded {
-                let up = h_prev[j];
-                let h = (diag + prof[j]).clamp(0, cap).max(e[j]).max(f);
-                diag = up;
-                h_cur[j] = h;
-                imax = imax.max(h);
-                e[j] = (e[j] - e_del).max(h - oe_del).max(0);
-                f = (f - e_ins).max(h - oe_ins).max(0);
+            // H(i-1, -1) per lane: the previous row's last segment moved up a lane.
+            hv[0] = 0;
+            for l in 1..lanes {
+                hv[l] = h_prev[(slen - 1) * lanes + l - 1];
             }
+            fv[..lanes].fill(0);
+            mv[..lanes].fill(0);
+            for s in 0..slen {
+                let at = s * lanes;
+                for l in 0..lanes {
+                    let x = at + l;
+                    let mut h = add(hv[l], prof[x]);
+                    let ev = e[x];
+                    h = h.max(ev).max(fv[l]);
+                    mv[l] = mv[l].max(h);
+                    h_cur[x] = h;
+                    e[x] = (ev - e_del).max(0).max((h - oe_del).max(0));
+                    fv[l] = (fv[l] - e_ins).max(0).max((h - oe_ins).max(0));
+                    hv[l] = h_prev[x];
+                }
+            }
+            // Lazy F: carry insertions across lane boundaries; E is not revisited.
+            'lazy: for _ in 0..16 {
+                for l in (1..lanes).rev() {
+                    fv[l] = fv[l - 1];
+                }
+                fv[0] = 0;
+                for s in 0..slen {
+                    let at = s * lanes;
+                    let mut done = true;
+                    for l in 0..lanes {
+                        let h = h_cur[at + l].max(fv[l]);
+                        h_cur[at + l] = h;
+                        fv[l] = (fv[l] - e_ins).max(0);
+                        done &= fv[l] <= (h - oe_ins).max(0);
+                    }
+                    if done {
+                        break 'lazy;
+                    }
+                }
+            }
+            let imax = mv[..lanes].iter().copied().max().unwrap_or(0);
             if imax >= self.min_sub {
                 match subs.last_mut() {
                     Some(last) if last.1 + 1 == i => {
@@ -179,8 +229,11 @@ impl Pass<'_> {
         let best = h_best.iter().copied().max().unwrap_or(0);
         r.qe = h_best
             .iter()
-            .position(|&h| h == best)
-            .map_or(-1, |p| p as i32);
+            .enumerate()
+            .filter(|&(_, &h)| h == best)
+            .map(|(x, _)| (x / lanes + (x % lanes) * slen) as i32)
+            .min()
+            .unwrap_or(-1);
         if !subs.is_empty() {
             let a = max_score(self.mat).max(1);
             let c = (r.score + a - 1) / a;
@@ -308,6 +361,45 @@ mod tests {
         };
         let r = local_align(&mut ws, &[0, 1, 2], &[0, 1, 2], &mat, g, flags);
         assert_eq!((r.score, r.te, r.qe, r.tb, r.qb), (3, 2, 2, -1, -1));
+    }
+
+    /// A case where the lane structure shows: with a free insertion open
+    /// the lazy-F pass leaves deletion scores stale. Expected values are
+    /// bwa 0.7.17's `ksw_align2` output; a plain padded Gotoh gives
+    /// te 79, qe 53 here.
+    #[test]
+    fn zero_insertion_open_matches_bwa_striped_kernel() {
+        let digits = |s: &str| s.bytes().map(|c| c - b'0').collect::<Vec<u8>>();
+        let q = digits(
+            "13110030312301113201012113203031131102013032203213100012322202102102322000310013\
+             022021322033123211012010030001434022303322113313003102123330013",
+        );
+        let t = digits(
+            "00232310223103210330212233010211221321001133210113131313300000131131130122234000\
+             0003330120033231301232133333132202302033003",
+        );
+        let mat = MemOptions {
+            a: 1,
+            b: 1,
+            ..MemOptions::default()
+        }
+        .score_matrix();
+        let g = GapPenalties {
+            o_del: 8,
+            e_del: 1,
+            o_ins: 0,
+            e_ins: 1,
+        };
+        let flags = LocalFlags {
+            byte: true,
+            min_score: Some(60),
+            start: true,
+        };
+        let r = local_align(&mut LocalWorkspace::new(), &q, &t, &mat, g, flags);
+        assert_eq!(
+            (r.score, r.te, r.qe, r.score2, r.te2, r.tb, r.qb),
+            (8, 119, 91, -1, -1, -1, -1)
+        );
     }
 
     proptest! {
