@@ -19,6 +19,9 @@ pub mod mapq;
 pub mod primary;
 pub mod records;
 
+#[cfg(test)]
+mod bwa_facts;
+
 pub use dedup::{sort_dedup_patch, GlobalScorer, NoPatch, PatchContext};
 pub use mapq::approx_mapq_se;
 pub use primary::{mark_primary_se, reorder_primary5, PrimaryScratch};

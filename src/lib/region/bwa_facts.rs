@@ -1,0 +1,174 @@
+//! Facts observed by running `bwa mem` 0.7.17 (Debian's) on tiny
+//! references, replayed through this module with the regions bwa's
+//! extension produces for them (exact hits, so the regions are known).
+//!
+//! Set-ups (random sequence, `bwa index`, `bwa mem ref.fa reads.fq`):
+//! * three exact copies of a 100-bp segment S at 0-based 300, 900 and 1500
+//!   of a 2000-bp contig; reads 0–3 are S, reads 4–7 its reverse
+//!   complement: each read's primary copy follows `hash_64(read id + rank)`;
+//! * S at 300 plus copies with mismatches or a clipped tail: MAPQ, XS and
+//!   which hits make XA (score 80 vs 100 is not in XA, 81 is).
+
+use super::{
+    mark_primary_se, select_records, sort_dedup_patch, AlnReg, NoPatch, OutputFlags, PatchContext,
+    PrimaryScratch, RecordPlan, XaGroups,
+};
+use crate::options::MemOptions;
+
+const L: i64 = 2000;
+
+/// A hit of query `[0, qlen)` at forward 0-based `pos`, on the reverse
+/// strand when `rev`.
+fn hit(pos: i64, qlen: i32, score: i32, rev: bool) -> AlnReg {
+    let rb = if rev {
+        2 * L - pos - i64::from(qlen)
+    } else {
+        pos
+    };
+    AlnReg {
+        rb,
+        re: rb + i64::from(qlen),
+        qb: 0,
+        qe: qlen,
+        score,
+        truesc: score,
+        w: 100,
+        seedcov: qlen,
+        ..AlnReg::default()
+    }
+}
+
+/// Forward 1-based leftmost position of a region, as SAM prints it.
+fn pos1(r: &AlnReg) -> i64 {
+    if r.rb >= L {
+        2 * L - r.re + 1
+    } else {
+        r.rb + 1
+    }
+}
+
+struct Out {
+    regs: Vec<AlnReg>,
+    records: Vec<RecordPlan>,
+    xa: XaGroups,
+}
+
+fn finalize(mut regs: Vec<AlnReg>, id: u64, flags: OutputFlags) -> Out {
+    let o = MemOptions::default();
+    sort_dedup_patch(&o, &mut regs, None::<PatchContext<'_, NoPatch>>);
+    mark_primary_se(&o, &mut regs, id, &mut PrimaryScratch::default());
+    let mut records = Vec::new();
+    select_records(&o, &flags, &regs, 0, &mut records);
+    let mut xa = XaGroups::default();
+    if !flags.all {
+        xa.compute(&o, &regs);
+    }
+    Out { regs, records, xa }
+}
+
+#[test]
+fn equal_hits_primary_and_xa_order_follow_the_read_id_hash() {
+    // bwa's output: (primary POS, XA positions in order), reads r0..r7.
+    let seen: [(i64, [i64; 2]); 8] = [
+        (901, [1501, 301]),
+        (301, [901, 1501]),
+        (1501, [301, 901]),
+        (901, [1501, 301]),
+        (301, [1501, 901]),
+        (901, [1501, 301]),
+        (1501, [301, 901]),
+        (301, [901, 1501]),
+    ];
+    for (id, (primary, xa)) in seen.iter().enumerate() {
+        let rev = id >= 4;
+        let regs = vec![
+            hit(300, 100, 100, rev),
+            hit(900, 100, 100, rev),
+            hit(1500, 100, 100, rev),
+        ];
+        let out = finalize(regs, id as u64, OutputFlags::default());
+        assert_eq!(out.records.len(), 1, "read {id}");
+        let rec = out.records[0];
+        let r = &out.regs[rec.region];
+        assert_eq!(pos1(r), *primary, "read {id}: primary");
+        assert_eq!((rec.flag, rec.mapq, rec.xs), (0, 0, Some(100)), "read {id}");
+        let got: Vec<i64> = out
+            .xa
+            .group(rec.region)
+            .iter()
+            .map(|&i| pos1(&out.regs[i]))
+            .collect();
+        assert_eq!(got, xa.to_vec(), "read {id}: XA");
+    }
+}
+
+#[test]
+fn mapq_and_xs_against_one_lower_copy() {
+    // 3 mismatches (AS 85): MAPQ 38, XS 85, XA has it. 2 mismatches
+    // (AS 90): MAPQ 26, XS 90.
+    for (sub, mapq) in [(85, 38u8), (90, 26)] {
+        let out = finalize(
+            vec![hit(1500, 100, sub, false), hit(300, 100, 100, false)],
+            0,
+            OutputFlags::default(),
+        );
+        assert_eq!(out.records.len(), 1);
+        let rec = out.records[0];
+        assert_eq!(
+            (pos1(&out.regs[rec.region]), rec.mapq, rec.xs),
+            (301, mapq, Some(sub))
+        );
+        assert_eq!(out.xa.group(rec.region).len(), 1);
+    }
+}
+
+#[test]
+fn xa_ratio_boundary_and_dash_a_secondaries() {
+    // S at 300; at 900 the first 80 bases (AS 80, 80M20S); at 1500 the
+    // first 81 (AS 81). bwa: MAPQ 49, XS 81, XA only the 81 hit; with -a
+    // the secondaries 81 then 80 follow, MAPQ 0, no XS.
+    let regs = || {
+        vec![
+            hit(900, 80, 80, false),
+            hit(300, 100, 100, false),
+            hit(1500, 81, 81, false),
+        ]
+    };
+    let out = finalize(regs(), 0, OutputFlags::default());
+    assert_eq!(out.records.len(), 1);
+    let rec = out.records[0];
+    assert_eq!(
+        (pos1(&out.regs[rec.region]), rec.mapq, rec.xs),
+        (301, 49, Some(81))
+    );
+    let xa: Vec<i64> = out
+        .xa
+        .group(rec.region)
+        .iter()
+        .map(|&i| pos1(&out.regs[i]))
+        .collect();
+    assert_eq!(xa, vec![1501]);
+
+    let all = finalize(
+        regs(),
+        0,
+        OutputFlags {
+            all: true,
+            ..OutputFlags::default()
+        },
+    );
+    let got: Vec<(i64, u32, u8, Option<i32>)> = all
+        .records
+        .iter()
+        .map(|p| (pos1(&all.regs[p.region]), p.flag, p.mapq, p.xs))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (301, 0, 49, Some(81)),
+            (1501, 0x100, 0, None),
+            (901, 0x100, 0, None)
+        ]
+    );
+    assert!(all.xa.group(all.records[0].region).is_empty());
+}
