@@ -172,3 +172,121 @@ fn xa_ratio_boundary_and_dash_a_secondaries() {
     );
     assert!(all.xa.group(all.records[0].region).is_empty());
 }
+
+/// 1-based POS of a forward hit (the split-read reference is longer than
+/// `L`, and all its hits are forward).
+fn fwd_pos1(r: &AlnReg) -> i64 {
+    r.rb + 1
+}
+
+/// A 150-bp read: bases [0,60) unique at 6000, bases [60,150) at 1000 and,
+/// with one mismatch, at 2999 (bwa extends that one from query 59: AS 86).
+fn split_read() -> Vec<AlnReg> {
+    let at = |rb: i64, qb: i32, qe: i32, score: i32| AlnReg {
+        rb,
+        re: rb + i64::from(qe - qb),
+        qb,
+        qe,
+        score,
+        truesc: score,
+        w: 100,
+        seedcov: qe - qb,
+        ..AlnReg::default()
+    };
+    vec![
+        at(6000, 0, 60, 60),
+        at(2999, 59, 150, 86),
+        at(1000, 60, 150, 90),
+    ]
+}
+
+#[test]
+fn split_read_supplementary_mapq_cap_and_switches() {
+    // bwa 0.7.17, per switch: (POS, FLAG, MAPQ, XS) of each record, and
+    // which record carries XA (the hit at 2999+1).
+    type Rec = (i64, u32, u8, Option<i32>);
+    let cases: [(OutputFlags, &[Rec]); 5] = [
+        (
+            OutputFlags::default(),
+            &[(1001, 0, 8, Some(86)), (6001, 0x800, 8, Some(0))],
+        ),
+        (
+            OutputFlags {
+                keep_supp_mapq: true,
+                ..OutputFlags::default()
+            },
+            &[(1001, 0, 8, Some(86)), (6001, 0x800, 60, Some(0))],
+        ),
+        (
+            OutputFlags {
+                primary5: true,
+                ..OutputFlags::default()
+            },
+            &[(6001, 0, 60, Some(0)), (1001, 0x800, 8, Some(86))],
+        ),
+        (
+            OutputFlags {
+                no_multi: true,
+                ..OutputFlags::default()
+            },
+            &[(1001, 0, 8, Some(86)), (6001, 0x10000, 8, Some(0))],
+        ),
+        (
+            OutputFlags {
+                all: true,
+                ..OutputFlags::default()
+            },
+            &[
+                (1001, 0, 8, Some(86)),
+                (3000, 0x100, 0, None),
+                (6001, 0x800, 8, Some(0)),
+            ],
+        ),
+    ];
+    let o = MemOptions::default();
+    for (flags, want) in cases {
+        let mut regs = split_read();
+        sort_dedup_patch(&o, &mut regs, None::<PatchContext<'_, NoPatch>>);
+        mark_primary_se(&o, &mut regs, 0, &mut PrimaryScratch::default());
+        if flags.primary5 {
+            super::reorder_primary5(o.t, &mut regs);
+        }
+        let mut records = Vec::new();
+        select_records(&o, &flags, &regs, 0, &mut records);
+        let got: Vec<Rec> = records
+            .iter()
+            .map(|p| (fwd_pos1(&regs[p.region]), p.flag, p.mapq, p.xs))
+            .collect();
+        assert_eq!(got, want.to_vec(), "{flags:?}");
+        let mut xa = XaGroups::default();
+        if !flags.all {
+            xa.compute(&o, &regs);
+        }
+        for p in &records {
+            let members: Vec<i64> = xa
+                .group(p.region)
+                .iter()
+                .map(|&i| fwd_pos1(&regs[i]))
+                .collect();
+            let expect = if fwd_pos1(&regs[p.region]) == 1001 && !flags.all {
+                vec![3000]
+            } else {
+                vec![]
+            };
+            assert_eq!(members, expect, "{flags:?}");
+        }
+        // SA: every non-secondary record lists the other one.
+        for w in 0..records.len() {
+            let sa: Option<Vec<usize>> =
+                super::records::sa_partners(&records, w).map(|it| it.collect());
+            if records[w].is_secondary() {
+                assert_eq!(sa, None);
+            } else {
+                let others: Vec<usize> = (0..records.len())
+                    .filter(|&i| i != w && !records[i].is_secondary())
+                    .collect();
+                assert_eq!(sa, Some(others));
+            }
+        }
+    }
+}
