@@ -7,7 +7,10 @@
 //!   of a 2000-bp contig; reads 0–3 are S, reads 4–7 its reverse
 //!   complement: each read's primary copy follows `hash_64(read id + rank)`;
 //! * S at 300 plus copies with mismatches or a clipped tail: MAPQ, XS and
-//!   which hits make XA (score 80 vs 100 is not in XA, 81 is).
+//!   which hits make XA (score 80 vs 100 is not in XA, 81 is);
+//! * a split read (60 + 90 bases) under `-q`, `-5`, `-M`, `-a`;
+//! * an ALT contig (`ref.fa.alt`) holding S, with and without a mismatch
+//!   in the primary-assembly copy.
 
 use super::{
     mark_primary_se, select_records, sort_dedup_patch, AlnReg, NoPatch, OutputFlags, PatchContext,
@@ -289,4 +292,67 @@ fn split_read_supplementary_mapq_cap_and_switches() {
             }
         }
     }
+}
+
+/// S at 300 of `chr1` (1100 bp) and at 200 of the ALT contig `chr1_alt`
+/// (offset 1100); `alt_wins`: the `chr1` copy has one mismatch (AS 95).
+fn alt_case(alt_wins: bool) -> Vec<AlnReg> {
+    let chr1 = AlnReg {
+        rid: 0,
+        ..hit(300, 100, if alt_wins { 95 } else { 100 }, false)
+    };
+    let alt = AlnReg {
+        rid: 1,
+        is_alt: true,
+        ..hit(1300, 100, 100, false)
+    };
+    vec![alt, chr1]
+}
+
+#[test]
+fn alt_hits_in_xa_pa_and_supplementary() {
+    // Equal hits: the primary-assembly hit is primary with MAPQ 60 and
+    // XS 0 (the second marking round forgets the ALT copy); the ALT hit is
+    // in its XA; -a does not print ALT secondaries.
+    for all in [false, true] {
+        let flags = OutputFlags {
+            all,
+            ..OutputFlags::default()
+        };
+        let out = finalize(alt_case(false), 0, flags);
+        assert_eq!(out.records.len(), 1);
+        let rec = out.records[0];
+        let r = out.regs[rec.region];
+        assert_eq!(
+            (r.rid, r.rb, rec.flag, rec.mapq, rec.xs),
+            (0, 300, 0, 60, Some(0))
+        );
+        let xa: Vec<i32> = out
+            .xa
+            .group(rec.region)
+            .iter()
+            .map(|&i| out.regs[i].rid)
+            .collect();
+        assert_eq!(xa, if all { vec![] } else { vec![1] });
+    }
+    // The ALT copy is better: chr1 stays primary (MAPQ 60, pa:f 0.950);
+    // the ALT hit becomes a supplementary with its own MAPQ 10, XS 95 and
+    // an XA naming the chr1 hit.
+    let out = finalize(alt_case(true), 0, OutputFlags::default());
+    let got: Vec<(i32, u32, u8, Option<i32>)> = out
+        .records
+        .iter()
+        .map(|p| (out.regs[p.region].rid, p.flag, p.mapq, p.xs))
+        .collect();
+    assert_eq!(got, vec![(0, 0, 60, Some(0)), (1, 0x800, 10, Some(95))]);
+    let chr1 = out.regs[out.records[0].region];
+    assert_eq!(super::records::format_pa(chr1.score, chr1.alt_sc), "0.950");
+    assert!(out.xa.group(out.records[0].region).is_empty());
+    let xa: Vec<i32> = out
+        .xa
+        .group(out.records[1].region)
+        .iter()
+        .map(|&i| out.regs[i].rid)
+        .collect();
+    assert_eq!(xa, vec![0]);
 }
