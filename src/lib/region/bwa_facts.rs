@@ -13,8 +13,8 @@
 //!   in the primary-assembly copy.
 
 use super::{
-    mark_primary_se, select_records, sort_dedup_patch, AlnReg, NoPatch, OutputFlags, PatchContext,
-    PrimaryScratch, RecordPlan, XaGroups,
+    plan_se, sort_dedup_patch, AlnReg, NoPatch, OutputFlags, PatchContext, ReadPlan, RecordPlan,
+    XaGroups,
 };
 use crate::options::MemOptions;
 
@@ -59,14 +59,13 @@ struct Out {
 fn finalize(mut regs: Vec<AlnReg>, id: u64, flags: OutputFlags) -> Out {
     let o = MemOptions::default();
     sort_dedup_patch(&o, &mut regs, None::<PatchContext<'_, NoPatch>>);
-    mark_primary_se(&o, &mut regs, id, &mut PrimaryScratch::default());
-    let mut records = Vec::new();
-    select_records(&o, &flags, &regs, 0, &mut records);
-    let mut xa = XaGroups::default();
-    if !flags.all {
-        xa.compute(&o, &regs);
+    let mut plan = ReadPlan::default();
+    plan_se(&o, &flags, &mut regs, id, &mut plan);
+    Out {
+        regs,
+        records: plan.records,
+        xa: plan.xa,
     }
-    Out { regs, records, xa }
 }
 
 #[test]
@@ -246,25 +245,13 @@ fn split_read_supplementary_mapq_cap_and_switches() {
             ],
         ),
     ];
-    let o = MemOptions::default();
     for (flags, want) in cases {
-        let mut regs = split_read();
-        sort_dedup_patch(&o, &mut regs, None::<PatchContext<'_, NoPatch>>);
-        mark_primary_se(&o, &mut regs, 0, &mut PrimaryScratch::default());
-        if flags.primary5 {
-            super::reorder_primary5(o.t, &mut regs);
-        }
-        let mut records = Vec::new();
-        select_records(&o, &flags, &regs, 0, &mut records);
+        let Out { regs, records, xa } = finalize(split_read(), 0, flags);
         let got: Vec<Rec> = records
             .iter()
             .map(|p| (fwd_pos1(&regs[p.region]), p.flag, p.mapq, p.xs))
             .collect();
         assert_eq!(got, want.to_vec(), "{flags:?}");
-        let mut xa = XaGroups::default();
-        if !flags.all {
-            xa.compute(&o, &regs);
-        }
         for p in &records {
             let members: Vec<i64> = xa
                 .group(p.region)
