@@ -469,6 +469,21 @@ mod tests {
         }
 
         #[test]
+        fn a_refusing_scorer_is_the_same_as_no_patching(v in arb_regs(2)) {
+            let query = [0u8; 200];
+            let mut with = v.clone();
+            let scorer = |q: &[u8], rb: i64, re: i64, _w: i32| -> i32 {
+                assert!(!q.is_empty() && rb < re);
+                0
+            };
+            let ctx = PatchContext { query: &query, l_pac: 1 << 20, scorer };
+            sort_dedup_patch(&MemOptions::default(), &mut with, Some(ctx));
+            let mut without = v;
+            dedup(&mut without);
+            prop_assert_eq!(with, without);
+        }
+
+        #[test]
         fn no_redundant_pair_survives_on_one_contig(v in arb_regs(1)) {
             let mut out = v;
             dedup(&mut out);

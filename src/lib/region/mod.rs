@@ -8,6 +8,7 @@
 //! | `-5`: leftmost primary first (§9) | `mem_reorder_primary5` | [`primary::reorder_primary5`] |
 //! | single-end MAPQ (§10) | `mem_approx_mapq_se` | [`mapq::approx_mapq_se`] |
 //! | which regions become SAM records, XA groups, SA partners (§12) | `mem_reg2sam`, `mem_gen_alt` | [`records`] |
+//! | all of the above for one single-end read | `worker2` (SE branch) | [`se::plan_se`] |
 //!
 //! Everything here is pure logic over a read's region list. The one step
 //! that needs the reference (the global alignment score of a patch) is a
@@ -18,6 +19,10 @@ pub mod dedup;
 pub mod mapq;
 pub mod primary;
 pub mod records;
+pub mod se;
+
+#[cfg(test)]
+mod bwa_facts;
 
 pub use dedup::{sort_dedup_patch, GlobalScorer, NoPatch, PatchContext};
 pub use mapq::approx_mapq_se;
@@ -26,6 +31,7 @@ pub use records::{
     select_records, OutputFlags, RecordPlan, XaGroups, FLAG_SECONDARY, FLAG_SUPPLEMENTARY,
     FLAG_SUPP_AS_SECONDARY,
 };
+pub use se::{plan_se, ReadPlan};
 
 use serde::{Deserialize, Serialize};
 
