@@ -443,3 +443,29 @@ fn short_reads_get_no_seeds() {
     );
     assert_eq!(spans(&out), vec![(0, 19, 1)]);
 }
+
+#[test]
+fn smem1_when_the_first_base_is_already_too_rare() {
+    // X = A*30 C G T*30: C and G occur once each. With min_intv 3, bwa
+    // still reports the longest match from x with as many occurrences as
+    // q[x] alone, and resumes after it.
+    let mut forward = vec![0u8; 30];
+    forward.push(1);
+    let idx = NaiveBiIndex::new(&forward);
+    let q = [1, 2, 3, 3, 0, 0];
+    let mut scratch = SmemScratch::default();
+    let mut mem = Vec::new();
+    assert_eq!(smem1(&idx, &q, 0, 3, &mut scratch, &mut mem), 4);
+    assert_eq!(spans(&mem), vec![(0, 4, 1)]);
+    assert_eq!(smem1(&idx, &q, 1, 3, &mut scratch, &mut mem), 4);
+    assert_eq!(spans(&mem), vec![(1, 4, 1)]);
+    check_smem1(&idx, &q, 3);
+
+    // A base absent from the reference: an empty "match" running to the
+    // end of the read (or the next N).
+    let idx = NaiveBiIndex::new(&[0u8; 20]);
+    let q = [1, 1, 2, 1, 4, 1];
+    assert_eq!(smem1(&idx, &q, 0, 1, &mut scratch, &mut mem), 4);
+    assert_eq!(spans(&mem), vec![(0, 4, 0)]);
+    check_smem1(&idx, &q, 1);
+}
