@@ -1,0 +1,177 @@
+//! SMEM seeding (`bwamem.c: mem_collect_intv`; `bwt.c: bwt_smem1a`,
+//! `bwt_seed_strategy1`; spec §4).
+//!
+//! For one read (bases coded 0..=3, N = 4) the seeding stage lists
+//! bi-directional FM-index intervals, exactly as bwa does, in three passes:
+//!
+//! 1. every SMEM (super-maximal exact match) of at least `-k` bases, walking
+//!    the read left to right, each search starting where the longest match of
+//!    the previous one ended ([`smem1`] with `min_intv = 1`);
+//! 2. re-seeding (`-r`, hidden `-s`): inside every pass-1 SMEM of at least
+//!    `-k * -r` bases and at most `split_width` occurrences, the SMEMs covering
+//!    its middle base that occur more often than it ([`smem1`] with
+//!    `min_intv = size + 1`);
+//! 3. LAST-like seeds (`-y`, on by default): from the left, the shortest match
+//!    longer than `-k` with fewer than `max_mem_intv` occurrences
+//!    ([`seed_strategy1`]), the next one starting right after it.
+//!
+//! The intervals of the three passes are then sorted by query span with bwa's
+//! introsort; duplicates are kept. The index is reached only through
+//! [`BiIndex`], the two operations of bwa's `bwt_set_intv` and `bwt_extend`.
+
+mod smem;
+
+#[cfg(test)]
+pub(crate) mod naive;
+
+pub use smem::{seed_strategy1, smem1, SmemScratch};
+
+use crate::options::MemOptions;
+use crate::util::ks_introsort;
+
+/// A bi-directional FM-index interval, bwa's `bwtintv_t`.
+///
+/// `x[0]` is the first BWT row of the pattern P, `x[1]` the first row of its
+/// reverse complement, `x[2]` the number of occurrences. `info` carries the
+/// query span of P as `start << 32 | end` (end exclusive) once seeding has
+/// set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BiInterval {
+    pub x: [u64; 3],
+    pub info: u64,
+}
+
+/// The two FM-index operations seeding needs (spec §2.7).
+pub trait BiIndex {
+    /// `bwt_set_intv`: the interval of the one-base pattern `c` (0..=3),
+    /// `info` zero.
+    fn init_interval(&self, c: u8) -> BiInterval;
+
+    /// `bwt_extend`: the four intervals of `ik`'s pattern extended by one
+    /// base. With `is_back` the result at index c is the pattern cP; without
+    /// it the result at index `3 - c` is Pc. `info` of the results is
+    /// unspecified (seeding sets it).
+    fn extend(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4];
+}
+
+/// Query start of a seeded interval (`info >> 32`).
+#[inline]
+pub fn span_start(iv: &BiInterval) -> usize {
+    (iv.info >> 32) as usize
+}
+
+/// Query end (exclusive) of a seeded interval (low 32 bits of `info`).
+#[inline]
+pub fn span_end(iv: &BiInterval) -> usize {
+    (iv.info as u32) as usize
+}
+
+/// `start << 32 | end` as bwa packs a query span into `info`.
+#[inline]
+fn pack_span(start: usize, end: usize) -> u64 {
+    debug_assert!(start <= end && end <= u32::MAX as usize);
+    ((start as u64) << 32) | end as u64
+}
+
+/// Per-thread buffers of the seeding stage (bwa's `smem_aux_t`); reusing
+/// one across reads means no allocation per read once the buffers have
+/// grown to the longest read's needs.
+#[derive(Debug, Default)]
+pub struct SeedWorkspace {
+    scratch: SmemScratch,
+    mem1: Vec<BiInterval>,
+}
+
+impl SeedWorkspace {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// `(int)(min_seed_len * split_factor + .499)`: the product is a C float,
+/// the rounding constant a double (spec §4.3); 28 with the defaults.
+fn split_len(opts: &MemOptions) -> i64 {
+    ((opts.min_seed_len as f32 * opts.split_factor) as f64 + 0.499) as i32 as i64
+}
+
+/// All seed intervals of one read, as `mem_collect_intv` leaves them in
+/// `a->mem` (spec §4.2–§4.5): `out` is cleared, then filled with the
+/// intervals of the three passes sorted by `info` (query start, then end).
+///
+/// `query` holds base codes 0..=3, anything greater is an N and breaks seeds.
+/// A read shorter than `min_seed_len` gets no seeds (`mem_chain`).
+pub fn collect_intervals<I: BiIndex + ?Sized>(
+    index: &I,
+    query: &[u8],
+    opts: &MemOptions,
+    ws: &mut SeedWorkspace,
+    out: &mut Vec<BiInterval>,
+) {
+    out.clear();
+    let len = query.len();
+    let min_seed_len = opts.min_seed_len as i64;
+    if (len as i64) < min_seed_len {
+        return;
+    }
+    let long_enough = |iv: &BiInterval| (span_end(iv) - span_start(iv)) as i64 >= min_seed_len;
+
+    // Pass 1: every SMEM, each search starting at the end of the previous
+    // longest match.
+    let mut x = 0;
+    while x < len {
+        if query[x] < 4 {
+            x = smem1(index, query, x, 1, &mut ws.scratch, &mut ws.mem1);
+            out.extend(ws.mem1.iter().filter(|iv| long_enough(iv)));
+        } else {
+            x += 1;
+        }
+    }
+
+    // Pass 2: re-seed the middle of long SMEMs with few occurrences,
+    // asking for more occurrences than the SMEM has.
+    let split_len = split_len(opts);
+    let split_width = opts.split_width as i64 as u64;
+    let n_pass1 = out.len();
+    for k in 0..n_pass1 {
+        let p = out[k];
+        let (start, end) = (span_start(&p), span_end(&p));
+        if ((end - start) as i64) < split_len || p.x[2] > split_width {
+            continue;
+        }
+        // bwa passes `size + 1` as a C int.
+        let min_intv = (p.x[2].wrapping_add(1) as i32).max(1) as u64;
+        smem1(
+            index,
+            query,
+            (start + end) >> 1,
+            min_intv,
+            &mut ws.scratch,
+            &mut ws.mem1,
+        );
+        out.extend(ws.mem1.iter().filter(|iv| long_enough(iv)));
+    }
+
+    // Pass 3: LAST-like seeds. bwa hands `max_mem_intv` (a u64) to an int
+    // parameter, and compares sizes with it as u64 again.
+    if opts.max_mem_intv > 0 {
+        let max_intv = opts.max_mem_intv as i32 as u64;
+        let min_len = opts.min_seed_len as i64;
+        let mut x = 0;
+        while x < len {
+            if query[x] < 4 {
+                let (next, seed) = seed_strategy1(index, query, x, min_len, max_intv);
+                x = next;
+                if let Some(seed) = seed.filter(|s| s.x[2] > 0) {
+                    out.push(seed);
+                }
+            } else {
+                x += 1;
+            }
+        }
+    }
+
+    ks_introsort(out, |a, b| a.info < b.info);
+}
+
+#[cfg(test)]
+mod tests;
