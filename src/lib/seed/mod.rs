@@ -29,17 +29,7 @@ pub use smem::{seed_strategy1, smem1, SmemScratch};
 use crate::options::MemOptions;
 use crate::util::ks_introsort;
 
-/// A bi-directional FM-index interval, bwa's `bwtintv_t`.
-///
-/// `x[0]` is the first BWT row of the pattern P, `x[1]` the first row of its
-/// reverse complement, `x[2]` the number of occurrences. `info` carries the
-/// query span of P as `start << 32 | end` (end exclusive) once seeding has
-/// set it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct BiInterval {
-    pub x: [u64; 3],
-    pub info: u64,
-}
+pub use crate::index::BiInterval;
 
 /// The two FM-index operations seeding needs (spec §2.7).
 pub trait BiIndex {
@@ -175,3 +165,16 @@ pub fn collect_intervals<I: BiIndex + ?Sized>(
 
 #[cfg(test)]
 mod tests;
+
+/// The real FM-index answers seeding's two questions directly.
+impl BiIndex for crate::index::FmIndex {
+    #[inline]
+    fn init_interval(&self, c: u8) -> BiInterval {
+        crate::index::FmIndex::init_interval(self, c)
+    }
+
+    #[inline]
+    fn extend(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4] {
+        crate::index::FmIndex::extend(self, ik, is_back)
+    }
+}

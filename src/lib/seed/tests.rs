@@ -469,3 +469,50 @@ fn smem1_when_the_first_base_is_already_too_rare() {
     assert_eq!(spans(&mem), vec![(0, 4, 0)]);
     check_smem1(&idx, &q, 1);
 }
+
+mod real_index {
+    use super::super::naive::NaiveBiIndex;
+    use super::super::{collect_intervals, BiIndex, SeedWorkspace};
+    use crate::index::FmIndex;
+    use crate::options::MemOptions;
+    use proptest::prelude::*;
+
+    fn fasta(forward: &[u8]) -> Vec<u8> {
+        let mut f = b">t\n".to_vec();
+        f.extend(forward.iter().map(|&c| b"ACGT"[usize::from(c)]));
+        f.push(b'\n');
+        f
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// The FM-index gives seeding exactly the intervals the definition
+        /// (naive suffix array of forward + reverse complement) gives.
+        #[test]
+        fn fm_index_seeds_like_the_naive_index(
+            unit in proptest::collection::vec(0u8..4, 3..40),
+            copies in 1usize..30,
+            noise in proptest::collection::vec((0usize..2000, 0u8..4), 0..40),
+            reads in proptest::collection::vec((0usize..2000, 30usize..120), 1..8),
+        ) {
+            let mut text: Vec<u8> = unit.iter().cycle().take(unit.len() * copies + 200).copied().collect();
+            for (i, c) in noise { let n = text.len(); text[i % n] = c; }
+            let fm = FmIndex::from_fasta_bytes(&fasta(&text), 8).expect("index builds");
+            let naive = NaiveBiIndex::new(&text);
+            for c in 0..4u8 {
+                prop_assert_eq!(BiIndex::init_interval(&fm, c), naive.init_interval(c));
+            }
+            let opts = MemOptions { min_seed_len: 8, max_mem_intv: 5, ..MemOptions::default() };
+            let (mut ws1, mut ws2) = (SeedWorkspace::new(), SeedWorkspace::new());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for (start, len) in reads {
+                let s = start % text.len();
+                let e = (s + len).min(text.len());
+                let query = &text[s..e];
+                collect_intervals(&fm, query, &opts, &mut ws1, &mut a);
+                collect_intervals(&naive, query, &opts, &mut ws2, &mut b);
+                prop_assert_eq!(&a, &b);
+            }
+        }
+    }
+}
