@@ -392,3 +392,181 @@ fn put_seq_qual(out: &mut Vec<u8>, read: &SamRead, qb: usize, qe: usize, is_rev:
         _ => out.push(b'*'),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::{cigar_op as op, cigar_pack as p};
+
+    fn contigs() -> Vec<SamContig> {
+        ["c1", "c2"]
+            .iter()
+            .map(|n| SamContig {
+                name: (*n).to_owned(),
+                len: 1000,
+                is_alt: false,
+                anno: "an\tno".to_owned(),
+            })
+            .collect()
+    }
+
+    fn mapped(rid: i32, pos: i64, is_rev: bool, cigar: Vec<u32>) -> Aln {
+        Aln {
+            rid,
+            pos,
+            is_rev,
+            cigar,
+            md: "0".to_owned(),
+            score: 7,
+            sub: 0,
+            ..Aln::unmapped(0)
+        }
+        .with_flag(0)
+    }
+
+    impl Aln {
+        fn with_flag(mut self, flag: u32) -> Aln {
+            self.flag = flag;
+            self
+        }
+    }
+
+    fn line(
+        opts: &MemOptions,
+        read: &SamRead,
+        alns: &[Aln],
+        which: usize,
+        mate: Option<&Aln>,
+    ) -> String {
+        let contigs = contigs();
+        let mut out = Vec::new();
+        SamFormatter::new(&contigs, opts).write_record(&mut out, read, alns, which, mate);
+        String::from_utf8(out).unwrap()
+    }
+
+    const SEQ: [u8; 6] = [0, 1, 2, 3, 4, 0];
+
+    fn read() -> SamRead<'static> {
+        SamRead {
+            name: b"r",
+            seq: &SEQ,
+            qual: Some(b"ABCDEF"),
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn alt_records_keep_soft_clips_and_full_seq() {
+        let first = mapped(0, 0, false, vec![p(4, op::M), p(2, op::S)]);
+        let mut alt = mapped(1, 9, false, vec![p(2, op::S), p(4, op::M)]).with_flag(0x800);
+        alt.is_alt = true;
+        let text = line(&MemOptions::default(), &read(), &[first, alt], 1, None);
+        assert!(
+            text.starts_with("r\t2048\tc2\t10\t0\t2S4M\t*\t0\t0\tACGTNA\tABCDEF\t"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn mate_cigar_uses_the_current_records_clipping() {
+        let first = mapped(0, 0, false, vec![p(4, op::M), p(2, op::S)]);
+        let supp = mapped(1, 9, false, vec![p(2, op::S), p(4, op::M)]).with_flag(0x800);
+        let mate = mapped(0, 100, true, vec![p(1, op::S), p(5, op::M)]);
+        let alns = [first, supp];
+        let o = MemOptions::default();
+        let t0 = line(&o, &read(), &alns, 0, Some(&mate));
+        let t1 = line(&o, &read(), &alns, 1, Some(&mate));
+        assert!(t0.contains("\tMC:Z:1S5M\t"), "{t0}");
+        assert!(t1.contains("\tMC:Z:1H5M\t"), "{t1}");
+        // 5' ends: 0 forward, 100+5-1 reverse.
+        assert!(t0.contains("\t=\t101\t105\t"), "{t0}");
+        assert!(t1.contains("\tc1\t101\t0\t"), "{t1}");
+        // Hard clipping of the forward supplementary drops its first 2 bases.
+        assert!(t1.contains("\tGTNA\tCDEF\t"), "{t1}");
+    }
+
+    #[test]
+    fn equal_five_prime_ends_give_zero_tlen() {
+        let a = mapped(0, 10, false, vec![p(6, op::M)]);
+        let b = mapped(0, 5, true, vec![p(6, op::M)]);
+        let t = line(
+            &MemOptions::default(),
+            &read(),
+            std::slice::from_ref(&a),
+            0,
+            Some(&b),
+        );
+        assert!(t.contains("\t=\t6\t0\t"), "{t}");
+    }
+
+    #[test]
+    fn fasta_reads_print_star_quality_and_rev_strand_is_complemented() {
+        let r = SamRead {
+            qual: None,
+            ..read()
+        };
+        let a = mapped(0, 0, true, vec![p(6, op::M)]);
+        let t = line(&MemOptions::default(), &r, &[a], 0, None);
+        assert!(t.contains("\tTNACGT\t*\t"), "{t}");
+    }
+
+    #[test]
+    fn unmapped_read_with_mapped_mate_takes_its_place_and_prints_xr_under_v() {
+        let mut o = MemOptions::default();
+        o.flags.ref_header = true;
+        let mate = mapped(1, 41, true, vec![p(6, op::M)]).with_flag(0x40);
+        let me = Aln::unmapped(0x80);
+        let t = line(&o, &read(), &[me], 0, Some(&mate));
+        assert_eq!(
+            t,
+            "r\t181\tc2\t42\t0\t*\t=\t42\t0\tTNACGT\tFEDCBA\tMC:Z:6M\tAS:i:0\tXS:i:0\tXR:Z:an no\n"
+        );
+    }
+
+    #[test]
+    fn pa_tag_only_on_non_secondary_with_alt_score() {
+        let mut a = mapped(0, 0, false, vec![p(6, op::M)]);
+        a.score = 17;
+        a.alt_sc = 16;
+        let t = line(
+            &MemOptions::default(),
+            &read(),
+            std::slice::from_ref(&a),
+            0,
+            None,
+        );
+        assert!(t.ends_with("\tAS:i:17\tXS:i:0\tpa:f:1.062\n"), "{t}");
+        let sec = a.with_flag(0x100);
+        let t = line(&MemOptions::default(), &read(), &[sec], 0, None);
+        assert!(!t.contains("pa:f") && t.contains("\t*\t*\t"), "{t}");
+    }
+
+    proptest::proptest! {
+        /// Hard-clipped SEQ keeps exactly the query bases the CIGAR aligns.
+        #[test]
+        fn hard_clipped_seq_is_the_aligned_part(
+            head in 0u32..4, mid in 1u32..5, tail in 0u32..4, rev: bool
+        ) {
+            let len = (head + mid + tail) as usize;
+            let seq: Vec<u8> = (0..len).map(|i| (i % 4) as u8).collect();
+            let qual: Vec<u8> = (0..len).map(|i| b'!' + i as u8).collect();
+            let r = SamRead { name: b"q", seq: &seq, qual: Some(&qual), comment: None };
+            let mut cigar = Vec::new();
+            if head > 0 { cigar.push(p(head, op::S)); }
+            cigar.push(p(mid, op::M));
+            if tail > 0 { cigar.push(p(tail, op::S)); }
+            let first = mapped(0, 0, false, vec![p(len as u32, op::M)]);
+            let supp = mapped(0, 50, rev, cigar).with_flag(0x800);
+            let t = line(&MemOptions::default(), &r, &[first, supp], 1, None);
+            let fields: Vec<&str> = t.split('\t').collect();
+            // SEQ is in reference orientation: the clips to drop are
+            // the CIGAR's, whichever strand.
+            let oriented: Vec<u8> = if rev {
+                seq.iter().rev().map(|&c| COMPLEMENT[c as usize]).collect()
+            } else {
+                seq.iter().map(|&c| FORWARD[c as usize]).collect()
+            };
+            proptest::prop_assert_eq!(fields[9].as_bytes(), &oriented[head as usize..(head + mid) as usize]);
+        }
+    }
+}
