@@ -476,3 +476,39 @@ fn sa_and_xa_builders_match_bwa_text() {
     tags::push_xa_entry(&mut xa, "chr2", 600, false, &cigar("100M"), 2);
     assert!(bwa_lines("se.sam", "repeat").contains(&format!("XA:Z:{xa}")));
 }
+
+/// Throughput of the formatter: `cargo test --test emit_records -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn formatter_throughput() {
+    let contigs = contigs();
+    let o = MemOptions::default();
+    let fmt = SamFormatter::new(&contigs, &o);
+    let seq: Vec<u8> = (0..150).map(|i| (i * 7 % 5) as u8).collect();
+    let qual = vec![b'I'; 150];
+    let read = SamRead {
+        name: b"SRR000001.123456789",
+        seq: &seq,
+        qual: Some(&qual),
+        comment: None,
+    };
+    let mut primary = aln(0, 100_000, true, 60, "3S120M1D27M", 3, "60A20^T66", 131, 40);
+    primary.flag = 0x41;
+    let mate = aln(0, 100_300, false, 60, "150M", 0, "150", 150, 0);
+    let alns = [primary];
+    let n = 1_000_000;
+    let mut out = Vec::with_capacity(1 << 20);
+    let start = std::time::Instant::now();
+    let mut bytes = 0;
+    for _ in 0..n {
+        out.clear();
+        fmt.write_read(&mut out, &read, &alns, 0x41, Some(&mate));
+        bytes += out.len();
+    }
+    let dt = start.elapsed();
+    println!(
+        "{n} records, {bytes} bytes in {dt:?}: {:.0} ns/record, {:.0} MB/s",
+        dt.as_nanos() as f64 / n as f64,
+        bytes as f64 / dt.as_secs_f64() / 1e6
+    );
+}
