@@ -1,8 +1,18 @@
 //! One options type for every stage, with `bwa mem`'s names and defaults
 //! (`bwamem.c: mem_opt_init`). The resolved options are recorded in batch
 //! headers so that a later stage can refuse a batch made with other options.
+//!
+//! [`MemOptions::resolve`] turns the flags given on the command line
+//! ([`MemOptionArgs`]) into options in one place, in bwa's order
+//! (`fastmap.c: main_mem`): defaults, then the `-x` preset, then the explicit
+//! flags, then `-A` rescaling of the penalties not given (skipped when `-x`
+//! is given), then derived fields, then validation.
+
+mod resolve;
 
 use serde::{Deserialize, Serialize};
+
+pub use resolve::{MemOptionArgs, ParamError};
 
 /// Alignment options, named after the fields of bwa's `mem_opt_t`.
 /// Each field's doc names the `bwa mem` flag that sets it.
@@ -72,6 +82,60 @@ pub struct MemOptions {
     pub max_xa_hits: i32,
     /// `-h` (second part): maximum XA hits when an ALT hit is among them.
     pub max_xa_hits_alt: i32,
+    /// The on/off flags of bwa's `opt->flag` and `main_mem`.
+    pub flags: MemFlags,
+    /// `-K`: bases per batch regardless of the thread count.
+    pub fixed_batch_size: Option<i64>,
+    /// `-I`: insert-size model of the FR orientation, instead of estimating it.
+    pub insert_size: Option<InsertSizeOverride>,
+    /// `-R`: the read-group line, escapes already translated (starts `@RG\t`).
+    pub read_group: Option<String>,
+    /// `-H`: header lines in command-line order, escapes translated; one
+    /// entry may hold several lines joined by `\n`.
+    pub header_lines: Vec<String>,
+    /// `-v`: stderr verbosity (1 error, 2 warning, 3 message, 4+ debug).
+    /// It changes no output, so [`MemOptions::fingerprint`] leaves it out.
+    pub verbosity: i32,
+}
+
+/// bwa's boolean options (`MEM_F_*` bits and `main_mem` locals), one field each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemFlags {
+    /// `-a` (`MEM_F_ALL`): output all alignments for single-end or unpaired reads.
+    pub output_all: bool,
+    /// `-M` (`MEM_F_NO_MULTI`): flag supplementary alignments 0x100, not 0x800.
+    pub no_multi: bool,
+    /// `-Y` (`MEM_F_SOFTCLIP`): soft clipping on supplementary alignments.
+    pub soft_clip: bool,
+    /// `-C`: append the FASTA/FASTQ comment to each record.
+    pub copy_comment: bool,
+    /// `-V` (`MEM_F_REF_HDR`): the reference FASTA header in an `XR` tag.
+    pub ref_header: bool,
+    /// `-5` (`MEM_F_PRIMARY5`): the split hit with the smallest coordinate is primary.
+    pub primary5: bool,
+    /// `-q` (`MEM_F_KEEP_SUPP_MAPQ`, also set by `-5`): keep supplementary MAPQ.
+    pub keep_supp_mapq: bool,
+    /// `-j`: treat ALT contigs as primary assembly (ignore `<idxbase>.alt`).
+    pub ignore_alt: bool,
+    /// `-p` (`MEM_F_PE | MEM_F_SMARTPE`): interleaved pairs in one file.
+    pub smart_pairing: bool,
+    /// `-P` (`MEM_F_NOPAIRING`): skip pairing; mate rescue still runs unless `-S`.
+    pub no_pairing: bool,
+    /// `-S` (`MEM_F_NO_RESCUE`): skip mate rescue.
+    pub no_rescue: bool,
+}
+
+/// `-I mean[,std[,max[,min]]]`: bwa's `pes[1]` (FR orientation) as given.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct InsertSizeOverride {
+    /// Mean insert size.
+    pub avg: f64,
+    /// Standard deviation (10% of the mean when not given).
+    pub std: f64,
+    /// Largest proper insert (mean + 4 std, rounded, when not given).
+    pub high: i32,
+    /// Smallest proper insert (mean - 4 std rounded, at least 1, when not given).
+    pub low: i32,
 }
 
 impl Default for MemOptions {
@@ -109,6 +173,12 @@ impl Default for MemOptions {
             max_matesw: 50,
             max_xa_hits: 5,
             max_xa_hits_alt: 200,
+            flags: MemFlags::default(),
+            fixed_batch_size: None,
+            insert_size: None,
+            read_group: None,
+            header_lines: Vec::new(),
+            verbosity: 3,
         }
     }
 }
@@ -142,6 +212,39 @@ impl MemOptions {
             _ => self.chunk_size * i64::from(self.n_threads.max(1)),
         }
     }
+
+    /// Batch size in bases under these options (`-K` or the thread default).
+    pub fn batch_size(&self) -> i64 {
+        self.batch_bases(self.fixed_batch_size)
+    }
+
+    /// The `RG:Z:` value of every record: the `ID:` of the `-R` line.
+    pub fn read_group_id(&self) -> Option<&str> {
+        self.read_group
+            .as_deref()
+            .and_then(crate::emit::header::read_group_id)
+    }
+
+    /// A stable 64-bit hash of the serialized options (FNV-1a over their
+    /// MessagePack form), equal across runs and machines for equal options.
+    /// `verbosity` is left out: it changes no output.
+    pub fn fingerprint(&self) -> u64 {
+        let quiet = MemOptions {
+            verbosity: MemOptions::default().verbosity,
+            ..self.clone()
+        };
+        // Serializing plain fields cannot fail; the Debug text is a stable
+        // stand-in should it ever do so.
+        let bytes = rmp_serde::to_vec(&quiet).unwrap_or_else(|_| format!("{quiet:?}").into_bytes());
+        fnv1a64(&bytes)
+    }
+}
+
+/// FNV-1a, 64-bit: stable, unlike std's randomly seeded hasher.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -165,5 +268,49 @@ mod tests {
         };
         assert_eq!(o.batch_bases(None), 40_000_000);
         assert_eq!(o.batch_bases(Some(1_000_000)), 1_000_000);
+        let k = MemOptions {
+            fixed_batch_size: Some(5_000),
+            ..o.clone()
+        };
+        assert_eq!(k.batch_size(), 5_000);
+        assert_eq!(o.batch_size(), 40_000_000);
+    }
+
+    #[test]
+    fn fingerprint_is_stable_and_sees_options_but_not_verbosity() {
+        let d = MemOptions::default();
+        assert_eq!(d.fingerprint(), MemOptions::default().fingerprint());
+        let loud = MemOptions {
+            verbosity: 4,
+            ..d.clone()
+        };
+        assert_eq!(d.fingerprint(), loud.fingerprint());
+        let mut m = d.clone();
+        m.flags.no_multi = true;
+        assert_ne!(d.fingerprint(), m.fingerprint());
+        let k = MemOptions {
+            min_seed_len: 20,
+            ..d.clone()
+        };
+        assert_ne!(d.fingerprint(), k.fingerprint());
+    }
+
+    #[test]
+    fn options_round_trip_through_messagepack() {
+        let mut o = MemOptions {
+            read_group: Some("@RG\tID:x".into()),
+            insert_size: Some(InsertSizeOverride {
+                avg: 300.0,
+                std: 30.0,
+                high: 420,
+                low: 180,
+            }),
+            ..MemOptions::default()
+        };
+        o.header_lines.push("@CO\thello".into());
+        let bytes = rmp_serde::to_vec(&o).expect("serialize");
+        let back: MemOptions = rmp_serde::from_slice(&bytes).expect("deserialize");
+        assert_eq!(back, o);
+        assert_eq!(back.read_group_id(), Some("x"));
     }
 }

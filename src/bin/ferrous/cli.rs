@@ -3,7 +3,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
+use ferrous::options::{MemFlags, MemOptionArgs, MemOptions, ParamError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,12 +22,15 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once per run: the size of the `mem` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build the FM-index of a reference FASTA (plain or gzip).
     Index(IndexArgs),
-    /// Align reads (the whole pipeline in one process). Not built yet.
-    Mem(PendingArgs),
+    /// Align reads (the whole pipeline in one process), with bwa mem's flags.
+    #[command(disable_help_flag = true)]
+    Mem(MemArgs),
     /// Stage: SMEM seeding of a read batch. Not built yet.
     Seed(PendingArgs),
     /// Stage: chaining of seeds. Not built yet.
@@ -60,4 +64,245 @@ pub struct IndexArgs {
 pub struct PendingArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub args: Vec<OsString>,
+}
+
+/// `ferrous mem [options] IDX R1.fq[.gz] [R2.fq[.gz]]`: bwa mem's flags,
+/// names and defaults (`fastmap.c: main_mem`). Absent flags stay `None` so
+/// that presets and `-A` rescaling can tell given from default.
+#[derive(Debug, Args)]
+pub struct MemArgs {
+    /// Index prefix.
+    #[arg(value_name = "IDX")]
+    pub index: PathBuf,
+    /// Reads (FASTQ or FASTA, plain or gzip); with -p, interleaved pairs.
+    #[arg(value_name = "R1.fq")]
+    pub reads1: PathBuf,
+    /// Mates of R1, in the same order.
+    #[arg(value_name = "R2.fq")]
+    pub reads2: Option<PathBuf>,
+
+    /// Number of threads [1].
+    #[arg(short = 't', value_name = "INT", help_heading = "Algorithm")]
+    pub threads: Option<i32>,
+    /// Minimum seed length [19].
+    #[arg(short = 'k', value_name = "INT", help_heading = "Algorithm")]
+    pub min_seed_len: Option<i32>,
+    /// Band width for banded alignment [100].
+    #[arg(short = 'w', value_name = "INT", help_heading = "Algorithm")]
+    pub band_width: Option<i32>,
+    /// Off-diagonal X-dropoff [100].
+    #[arg(short = 'd', value_name = "INT", help_heading = "Algorithm")]
+    pub zdrop: Option<i32>,
+    /// Look for internal seeds inside a seed longer than {-k} * FLOAT [1.5].
+    #[arg(short = 'r', value_name = "FLOAT", help_heading = "Algorithm")]
+    pub split_factor: Option<f32>,
+    /// Seed occurrence for the 3rd round seeding [20].
+    #[arg(short = 'y', value_name = "INT", help_heading = "Algorithm")]
+    pub max_mem_intv: Option<u64>,
+    /// Skip seeds with more than INT occurrences [500].
+    #[arg(short = 'c', value_name = "INT", help_heading = "Algorithm")]
+    pub max_occ: Option<i32>,
+    /// Drop chains shorter than FLOAT fraction of the longest overlapping chain [0.50].
+    #[arg(short = 'D', value_name = "FLOAT", help_heading = "Algorithm")]
+    pub drop_ratio: Option<f32>,
+    /// Discard a chain if seeded bases shorter than INT [0].
+    #[arg(short = 'W', value_name = "INT", help_heading = "Algorithm")]
+    pub min_chain_weight: Option<i32>,
+    /// Perform at most INT rounds of mate rescues for each read [50].
+    #[arg(short = 'm', value_name = "INT", help_heading = "Algorithm")]
+    pub max_matesw: Option<i32>,
+    /// Skip mate rescue.
+    #[arg(short = 'S', help_heading = "Algorithm")]
+    pub no_rescue: bool,
+    /// Skip pairing; mate rescue performed unless -S also in use.
+    #[arg(short = 'P', help_heading = "Algorithm")]
+    pub no_pairing: bool,
+
+    /// Score for a sequence match, which scales options -TdBOELU unless overridden [1].
+    #[arg(
+        short = 'A',
+        value_name = "INT",
+        help_heading = "Scoring",
+        allow_negative_numbers = true
+    )]
+    pub match_score: Option<i32>,
+    /// Penalty for a mismatch [4].
+    #[arg(
+        short = 'B',
+        value_name = "INT",
+        help_heading = "Scoring",
+        allow_negative_numbers = true
+    )]
+    pub mismatch: Option<i32>,
+    /// Gap open penalties for deletions and insertions [6,6].
+    #[arg(short = 'O', value_name = "INT[,INT]", help_heading = "Scoring")]
+    pub gap_open: Option<String>,
+    /// Gap extension penalty; a gap of size k cost '{-O} + {-E}*k' [1,1].
+    #[arg(short = 'E', value_name = "INT[,INT]", help_heading = "Scoring")]
+    pub gap_extend: Option<String>,
+    /// Penalty for 5'- and 3'-end clipping [5,5].
+    #[arg(short = 'L', value_name = "INT[,INT]", help_heading = "Scoring")]
+    pub clip_penalty: Option<String>,
+    /// Penalty for an unpaired read pair [17].
+    #[arg(
+        short = 'U',
+        value_name = "INT",
+        help_heading = "Scoring",
+        allow_negative_numbers = true
+    )]
+    pub pen_unpaired: Option<i32>,
+    /// Read type: pacbio, ont2d, pbref or intractg; changes several options unless overridden.
+    #[arg(short = 'x', value_name = "STR", help_heading = "Scoring")]
+    pub preset: Option<String>,
+
+    /// Smart pairing: interleaved pairs in R1 (R2 must not be given).
+    #[arg(short = 'p', help_heading = "Input/output")]
+    pub smart_pairing: bool,
+    /// Read group header line such as '@RG\tID:foo\tSM:bar'.
+    #[arg(short = 'R', value_name = "STR", help_heading = "Input/output")]
+    pub read_group: Option<String>,
+    /// Insert STR to header if it starts with @; or insert lines in FILE (repeatable).
+    #[arg(short = 'H', value_name = "STR/FILE", help_heading = "Input/output")]
+    pub header: Vec<String>,
+    /// SAM file to output results to [stdout].
+    #[arg(
+        short = 'o',
+        visible_short_alias = 'f',
+        value_name = "FILE",
+        help_heading = "Input/output"
+    )]
+    pub output: Option<PathBuf>,
+    /// Treat ALT contigs as part of the primary assembly (ignore IDX.alt).
+    #[arg(short = 'j', help_heading = "Input/output")]
+    pub ignore_alt: bool,
+    /// For split alignment, take the alignment with the smallest coordinate as primary.
+    #[arg(short = '5', help_heading = "Input/output")]
+    pub primary5: bool,
+    /// Don't modify mapQ of supplementary alignments.
+    #[arg(short = 'q', help_heading = "Input/output")]
+    pub keep_supp_mapq: bool,
+    /// Process INT input bases in each batch regardless of the thread count.
+    #[arg(
+        short = 'K',
+        value_name = "INT",
+        help_heading = "Input/output",
+        allow_negative_numbers = true
+    )]
+    pub fixed_batch_size: Option<i64>,
+    /// Verbosity level: 1=error, 2=warning, 3=message, 4+=debugging [3].
+    #[arg(short = 'v', value_name = "INT", help_heading = "Input/output")]
+    pub verbosity: Option<i32>,
+    /// Minimum score to output [30].
+    #[arg(
+        short = 'T',
+        value_name = "INT",
+        help_heading = "Input/output",
+        allow_negative_numbers = true
+    )]
+    pub min_score: Option<i32>,
+    /// If there are <INT hits with score >80% of the max score, output all in XA [5,200].
+    #[arg(short = 'h', value_name = "INT[,INT]", help_heading = "Input/output")]
+    pub max_xa_hits: Option<String>,
+    /// Output all alignments for SE or unpaired PE.
+    #[arg(short = 'a', help_heading = "Input/output")]
+    pub output_all: bool,
+    /// Append FASTA/FASTQ comment to SAM output.
+    #[arg(short = 'C', help_heading = "Input/output")]
+    pub copy_comment: bool,
+    /// Output the reference FASTA header in the XR tag.
+    #[arg(short = 'V', help_heading = "Input/output")]
+    pub ref_header: bool,
+    /// Use soft clipping for supplementary alignments.
+    #[arg(short = 'Y', help_heading = "Input/output")]
+    pub soft_clip: bool,
+    /// Mark shorter split hits as secondary.
+    #[arg(short = 'M', help_heading = "Input/output")]
+    pub no_multi: bool,
+    /// Insert size distribution: mean, standard deviation (10% of the mean if
+    /// absent), max (4 sigma from the mean if absent) and min. FR orientation only.
+    #[arg(
+        short = 'I',
+        value_name = "FLOAT[,FLOAT[,INT[,INT]]]",
+        help_heading = "Input/output"
+    )]
+    pub insert_size: Option<String>,
+
+    /// bwa's single-threaded I/O switch; accepted, output is the same.
+    #[arg(short = '1', hide = true)]
+    pub no_mt_io: bool,
+    #[arg(short = 's', hide = true)]
+    pub split_width: Option<i32>,
+    #[arg(short = 'G', hide = true)]
+    pub max_chain_gap: Option<i32>,
+    #[arg(short = 'N', hide = true)]
+    pub max_chain_extend: Option<i32>,
+    #[arg(short = 'X', hide = true)]
+    pub mask_level: Option<f32>,
+    #[arg(short = 'Q', hide = true)]
+    pub map_q_coef_len: Option<i32>,
+
+    /// Print help.
+    #[arg(long = "help", action = ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+impl MemArgs {
+    /// The flags as the library's resolution takes them.
+    pub fn option_args(&self) -> MemOptionArgs {
+        MemOptionArgs {
+            threads: self.threads,
+            min_seed_len: self.min_seed_len,
+            band_width: self.band_width,
+            zdrop: self.zdrop,
+            split_factor: self.split_factor,
+            max_mem_intv: self.max_mem_intv,
+            max_occ: self.max_occ,
+            drop_ratio: self.drop_ratio,
+            min_chain_weight: self.min_chain_weight,
+            max_matesw: self.max_matesw,
+            match_score: self.match_score,
+            mismatch: self.mismatch,
+            gap_open: self.gap_open.clone(),
+            gap_extend: self.gap_extend.clone(),
+            clip_penalty: self.clip_penalty.clone(),
+            pen_unpaired: self.pen_unpaired,
+            min_score: self.min_score,
+            max_xa_hits: self.max_xa_hits.clone(),
+            preset: self.preset.clone(),
+            fixed_batch_size: self.fixed_batch_size,
+            insert_size: self.insert_size.clone(),
+            read_group: self.read_group.clone(),
+            header: self.header.clone(),
+            verbosity: self.verbosity,
+            split_width: self.split_width,
+            max_chain_gap: self.max_chain_gap,
+            max_chain_extend: self.max_chain_extend,
+            mask_level: self.mask_level,
+            map_q_coef_len: self.map_q_coef_len,
+            flags: MemFlags {
+                output_all: self.output_all,
+                no_multi: self.no_multi,
+                soft_clip: self.soft_clip,
+                copy_comment: self.copy_comment,
+                ref_header: self.ref_header,
+                primary5: self.primary5,
+                keep_supp_mapq: self.keep_supp_mapq,
+                ignore_alt: self.ignore_alt,
+                smart_pairing: self.smart_pairing,
+                no_pairing: self.no_pairing,
+                no_rescue: self.no_rescue,
+            },
+        }
+    }
+
+    /// Resolved options (defaults, preset, flags, `-A` rescaling, checks).
+    /// `-p` with a second read file is refused: bwa would ignore the file.
+    pub fn resolve(&self) -> Result<MemOptions, ParamError> {
+        if self.smart_pairing && self.reads2.is_some() {
+            return Err(ParamError::Conflict(
+                "-p reads pairs interleaved in one file; give no second read file",
+            ));
+        }
+        MemOptions::resolve(&self.option_args())
+    }
 }

@@ -34,7 +34,10 @@ fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Index(args) => index::run(&args),
-        Command::Mem(_) => not_built("mem"),
+        Command::Mem(args) => {
+            args.resolve()?;
+            not_built("mem")
+        }
         Command::Seed(_) => not_built("seed"),
         Command::Chain(_) => not_built("chain"),
         Command::Extend(_) => not_built("extend"),

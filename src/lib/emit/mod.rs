@@ -1,0 +1,38 @@
+//! SAM output, as `bwa mem` 0.7.17 prints it (spec §12.2–12.3 and §14).
+//!
+//! * [`header`]: the header lines (`@SQ`, `-H`, `-R`, `@PG`) and the
+//!   `-R`/`-H` argument rules;
+//! * [`record`]: one alignment record ([`Aln`], bwa's `mem_aln_t`) and the
+//!   formatter that writes its SAM line into a caller's buffer;
+//! * [`tags`]: the `SA:Z` and `XA:Z` strings built from structured pieces.
+//!
+//! The formatter allocates nothing per record: it appends to a `Vec<u8>`
+//! that the caller reuses.
+
+pub mod header;
+mod num;
+pub mod record;
+pub mod tags;
+
+pub use header::{write_header, HeaderError, SamContig};
+pub use record::{Aln, SamFormatter, SamRead};
+
+/// CIGAR operation codes, as bwa stores them in `len << 4 | op`.
+pub mod cigar_op {
+    /// Alignment match or mismatch.
+    pub const M: u32 = 0;
+    /// Insertion to the reference.
+    pub const I: u32 = 1;
+    /// Deletion from the reference.
+    pub const D: u32 = 2;
+    /// Soft clip.
+    pub const S: u32 = 3;
+    /// Hard clip.
+    pub const H: u32 = 4;
+}
+
+/// A packed CIGAR operation: `len << 4 | op` (see [`cigar_op`]).
+pub fn cigar_pack(len: u32, op: u32) -> u32 {
+    debug_assert!(op <= cigar_op::H);
+    len << 4 | op
+}
