@@ -1,5 +1,6 @@
 //! Throughput of the read parser on a real file (not run by default):
 //! `FERROUS_READS_BENCH=reads.fq.gz cargo test --release --test reads_bench -- --ignored --nocapture`
+//! (set `FERROUS_READS_BENCH2` to a second file to time paired input).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,7 +15,10 @@ fn parse_throughput() {
     };
     for round in 0..3 {
         let start = Instant::now();
-        let mut input = BatchReader::single(&path).unwrap();
+        let mut input = match std::env::var_os("FERROUS_READS_BENCH2") {
+            Some(r2) => BatchReader::paired(&path, r2.as_ref()).unwrap(),
+            None => BatchReader::single(&path).unwrap(),
+        };
         let mut batch = ReadBatch::new();
         let (mut reads, mut bytes) = (0u64, 0u64);
         while input.next_batch(10_000_000, &mut batch).unwrap() {
