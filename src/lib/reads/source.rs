@@ -4,6 +4,8 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread;
 
 use flate2::bufread::MultiGzDecoder;
 
@@ -53,7 +55,7 @@ pub(crate) fn from_reader(display: String, mut raw: Box<dyn Read + Send>) -> io:
     let whole = io::Cursor::new(head).take(got as u64).chain(raw);
     let reader: Box<dyn Read + Send> = if gzip {
         let compressed = BufReader::with_capacity(GZ_IN_SIZE, whole);
-        Box::new(MultiGzDecoder::new(compressed))
+        Box::new(ThreadedReader::spawn(MultiGzDecoder::new(compressed))?)
     } else {
         Box::new(whole)
     };
@@ -62,6 +64,93 @@ pub(crate) fn from_reader(display: String, mut raw: Box<dyn Read + Send>) -> io:
         gzip,
         reader,
     })
+}
+
+/// Size of the chunks a decoding thread hands over.
+const CHUNK_SIZE: usize = 1 << 20;
+/// Chunks decoded ahead of the parser.
+const CHUNKS_AHEAD: usize = 4;
+
+/// Runs a reader (the gzip decoder) on its own thread, so decompression
+/// overlaps with parsing, and two files of a pair decompress in parallel.
+/// Data arrives in order; an error arrives after the data read before it.
+/// Dropping the reader ends the thread at its next hand-over.
+struct ThreadedReader {
+    chunks: Receiver<io::Result<Vec<u8>>>,
+    recycle: SyncSender<Vec<u8>>,
+    cur: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl ThreadedReader {
+    fn spawn<R: Read + Send + 'static>(mut inner: R) -> io::Result<ThreadedReader> {
+        let (tx, chunks) = sync_channel::<io::Result<Vec<u8>>>(CHUNKS_AHEAD);
+        let (recycle, spare) = sync_channel::<Vec<u8>>(CHUNKS_AHEAD + 2);
+        thread::Builder::new()
+            .name("ferrous-gunzip".into())
+            .spawn(move || loop {
+                let mut buf = spare.try_recv().unwrap_or_default();
+                buf.resize(CHUNK_SIZE, 0);
+                let mut n = 0;
+                let mut failure = None;
+                while n < CHUNK_SIZE {
+                    match inner.read(&mut buf[n..]) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                }
+                buf.truncate(n);
+                if n > 0 && tx.send(Ok(buf)).is_err() {
+                    return;
+                }
+                if let Some(e) = failure {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+                if n < CHUNK_SIZE {
+                    return; // end of input: dropping `tx` tells the reader
+                }
+            })?;
+        Ok(ThreadedReader {
+            chunks,
+            recycle,
+            cur: Vec::new(),
+            pos: 0,
+            done: false,
+        })
+    }
+}
+
+impl Read for ThreadedReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.pos < self.cur.len() {
+                let k = out.len().min(self.cur.len() - self.pos);
+                out[..k].copy_from_slice(&self.cur[self.pos..self.pos + k]);
+                self.pos += k;
+                return Ok(k);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            let _ = self.recycle.try_send(std::mem::take(&mut self.cur));
+            self.pos = 0;
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => self.cur = chunk,
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => self.done = true,
+            }
+        }
+    }
 }
 
 /// How a line read by [`LineReader::read_line`] ended.

@@ -286,6 +286,36 @@ fn gzip_single_and_multi_member() {
     assert!(reader(&multi).is_gzip());
 }
 
+/// BGZF (bgzip output): gzip members with a `BC` extra field, at most
+/// 64 KiB each, ending with an empty member.
+fn bgzf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut member = |data: &[u8]| {
+        let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        d.write_all(data).unwrap();
+        let body = d.finish().unwrap();
+        let bsize = (body.len() + 25) as u16; // total member size - 1
+        out.extend_from_slice(&[
+            0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0,
+        ]);
+        out.extend_from_slice(&bsize.to_le_bytes());
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    };
+    for block in bytes.chunks(60_000) {
+        member(block);
+    }
+    member(b"");
+    out
+}
+
+#[test]
+fn bgzip_output_reads_like_plain() {
+    let text = fastq_text(10_000);
+    assert_eq!(parse(&bgzf(&text)).unwrap(), parse(&text).unwrap());
+}
+
 #[test]
 fn truncated_and_corrupt_gzip_are_errors() {
     let text = fastq_text(2000);
