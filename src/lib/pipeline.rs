@@ -1,4 +1,386 @@
-//! The `pipeline` stage of the pipeline (see the table in the crate docs).
+//! The fused runner: the stage functions in a row, for one read and for a
+//! batch of reads, plus the batch loop that overlaps reading, aligning and
+//! writing (`ferrous mem`).
 //!
-//! Not built yet: the `ferrous` binary refuses the matching subcommand with a
-//! clear error until this module holds a real implementation.
+//! Per read this is bwa's `mem_align1_core` (seeds → chains → chain filter
+//! → seed filter → extension → dedup) followed by the single-end half of
+//! `worker2` (primary marking, record choice, SAM text). Reads of a batch
+//! are aligned in parallel with rayon; each thread keeps one
+//! [`ReadWorkspace`], so the hot path allocates nothing per read once warm.
+
+use std::io::Write;
+use std::sync::mpsc::sync_channel;
+use std::thread;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::chain::{
+    chain_seeds, filter_seeds_by_sw, ChainReference, ChainSet, ChainWorkspace, SmemInterval,
+};
+use crate::emit::{region_to_aln, Aln, AlnWorkspace, SamContig, SamFormatter, SamRead};
+use crate::extend::{
+    chain_to_regions, gen_cigar, local_align, Chain2AlnWorkspace, CigarWorkspace, GapPenalties,
+    LocalFlags, LocalWorkspace, ScoreMatrix,
+};
+use crate::index::FmIndex;
+use crate::options::MemOptions;
+use crate::reads::{BatchReader, ReadBatch, ReadsError};
+use crate::region::{plan_se, sort_dedup_patch, AlnReg, OutputFlags, PatchContext, ReadPlan};
+use crate::seed::{collect_intervals, BiInterval, SeedWorkspace};
+
+/// bwa's `nst_nt4_table`: A/C/G/T (either case) to 0..3, anything else to 4.
+/// (bwa maps `-` to 5, which only produces garbage; ferrous treats it as N.)
+pub fn nt4(base: u8) -> u8 {
+    match base {
+        b'A' | b'a' => 0,
+        b'C' | b'c' => 1,
+        b'G' | b'g' => 2,
+        b'T' | b't' => 3,
+        _ => 4,
+    }
+}
+
+impl ChainReference for FmIndex {
+    #[inline]
+    fn sa(&self, row: u64) -> u64 {
+        FmIndex::sa(self, row)
+    }
+
+    fn l_pac(&self) -> i64 {
+        FmIndex::l_pac(self) as i64
+    }
+
+    fn intv2rid(&self, rb: i64, re: i64) -> i32 {
+        FmIndex::intv2rid(self, rb, re) as i32
+    }
+
+    fn is_alt(&self, _rid: i32) -> bool {
+        // ferrous indexes carry no ALT contigs yet (bwa's `.alt` file).
+        false
+    }
+
+    fn fetch_seq(&self, beg: i64, mid: i64, end: i64, buf: &mut Vec<u8>) -> (i64, i64) {
+        let (b, e, _rid) = FmIndex::fetch_seq(self, beg, mid, end, buf);
+        (b, e)
+    }
+}
+
+/// Everything one thread needs to align reads, reused from read to read.
+#[derive(Debug, Default)]
+pub struct ReadWorkspace {
+    query: Vec<u8>,
+    seed: SeedWorkspace,
+    intervals: Vec<BiInterval>,
+    smems: Vec<SmemInterval>,
+    chain: ChainWorkspace,
+    chains: ChainSet,
+    c2a: Chain2AlnWorkspace,
+    local: LocalWorkspace,
+    patch: CigarWorkspace,
+    patch_ref: Vec<u8>,
+    patch_cigar: Vec<u32>,
+    patch_md: String,
+    regs: Vec<AlnReg>,
+    plan: ReadPlan,
+    aln: AlnWorkspace,
+    alns: Vec<Aln>,
+    xa: Vec<String>,
+}
+
+/// A read aligner over one index and one set of options.
+pub struct Aligner<'a> {
+    index: &'a FmIndex,
+    opt: &'a MemOptions,
+    mat: ScoreMatrix,
+    flags: OutputFlags,
+    contigs: Vec<SamContig>,
+}
+
+impl<'a> Aligner<'a> {
+    pub fn new(index: &'a FmIndex, opt: &'a MemOptions) -> Self {
+        let f = &opt.flags;
+        Aligner {
+            index,
+            opt,
+            mat: opt.score_matrix(),
+            flags: OutputFlags {
+                all: f.output_all,
+                no_multi: f.no_multi,
+                soft_clip: f.soft_clip,
+                primary5: f.primary5,
+                keep_supp_mapq: f.keep_supp_mapq,
+            },
+            contigs: sam_contigs(index),
+        }
+    }
+
+    /// The contigs as SAM `@SQ` lines name them.
+    pub fn contigs(&self) -> &[SamContig] {
+        &self.contigs
+    }
+
+    /// bwa's `mem_align1_core`: the de-duplicated regions of one read whose
+    /// bases (codes 0..4) are in `ws.query`; left in `ws.regs`.
+    fn find_regions(&self, ws: &mut ReadWorkspace) {
+        let opt = self.opt;
+        let ReadWorkspace {
+            query,
+            seed,
+            intervals,
+            smems,
+            chain,
+            chains,
+            c2a,
+            local,
+            patch,
+            patch_ref,
+            patch_cigar,
+            patch_md,
+            regs,
+            ..
+        } = ws;
+        let query = &query[..];
+        regs.clear();
+        collect_intervals(self.index, query, opt, seed, intervals);
+        smems.clear();
+        smems.extend(intervals.iter().map(|iv| SmemInterval {
+            x0: iv.x[0],
+            size: iv.x[2],
+            qbeg: (iv.info >> 32) as i32,
+            qend: iv.info as u32 as i32,
+        }));
+        chain_seeds(smems, query.len() as i32, opt, self.index, chain, chains);
+        let mat = &self.mat;
+        let gaps = GapPenalties::from_options(opt);
+        filter_seeds_by_sw(opt, query, self.index, chains, chain, |q, t| {
+            let flags = LocalFlags {
+                byte: false,
+                min_score: None,
+                start: true,
+            };
+            local_align(local, q, t, mat, gaps, flags).score
+        });
+        for (c, seeds) in chains.iter() {
+            chain_to_regions(opt, mat, self.index, query, c, seeds, c2a, regs);
+        }
+        let l_pac = self.index.l_pac() as i64;
+        let index = self.index;
+        let scorer = |q: &[u8], rb: i64, re: i64, band: i32| -> i32 {
+            index.get_seq(rb, re, patch_ref);
+            gen_cigar(
+                patch,
+                q,
+                patch_ref,
+                rb >= l_pac,
+                mat,
+                gaps,
+                band,
+                patch_cigar,
+                patch_md,
+            )
+            .map_or(0, |r| r.score)
+        };
+        sort_dedup_patch(
+            opt,
+            regs,
+            Some(PatchContext {
+                query,
+                l_pac,
+                scorer,
+            }),
+        );
+        for r in regs.iter_mut() {
+            r.is_alt = self.index.is_alt(r.rid);
+        }
+    }
+
+    /// Aligns read `i` of `batch` as a single-end read and appends its SAM
+    /// lines to `out`.
+    pub fn align_single(
+        &self,
+        batch: &ReadBatch,
+        i: usize,
+        ws: &mut ReadWorkspace,
+        out: &mut Vec<u8>,
+    ) {
+        ws.query.clear();
+        ws.query.extend(batch.seq(i).iter().map(|&b| nt4(b)));
+        self.find_regions(ws);
+        let id = batch.first_read + i as u64;
+        plan_se(self.opt, &self.flags, &mut ws.regs, id, &mut ws.plan);
+        self.build_alns(ws);
+        let read = SamRead {
+            name: batch.name(i),
+            seq: &ws.query,
+            qual: batch.qual(i),
+            comment: Some(batch.comment(i)).filter(|c| !c.is_empty()),
+        };
+        SamFormatter::new(&self.contigs, self.opt).write_read(out, &read, &ws.alns, 0, None);
+    }
+
+    /// bwa's `mem_reg2sam` minus the printing: the XA strings (unless
+    /// `-a`), then one alignment per planned record.
+    fn build_alns(&self, ws: &mut ReadWorkspace) {
+        let ReadWorkspace {
+            query,
+            regs,
+            plan,
+            aln,
+            alns,
+            xa,
+            ..
+        } = ws;
+        let n = regs.len();
+        xa.clear();
+        xa.resize(n, String::new());
+        if !self.flags.all {
+            for (k, s) in xa.iter_mut().enumerate() {
+                for &m in plan.xa.group(k) {
+                    let t = region_to_aln(self.opt, &self.mat, self.index, query, &regs[m], aln);
+                    let name = &self.contigs[t.rid as usize].name;
+                    crate::emit::tags::push_xa_entry(s, name, t.pos, t.is_rev, &t.cigar, t.nm);
+                }
+            }
+        }
+        alns.clear();
+        for rec in &plan.records {
+            let mut a = region_to_aln(
+                self.opt,
+                &self.mat,
+                self.index,
+                query,
+                &regs[rec.region],
+                aln,
+            );
+            a.flag |= rec.flag;
+            a.mapq = rec.mapq;
+            a.sub = rec.xs.unwrap_or(-1);
+            a.xa = std::mem::take(&mut xa[rec.region]);
+            alns.push(a);
+        }
+    }
+
+    /// Aligns every read of a single-end batch in parallel and returns the
+    /// SAM text in input order. The result does not depend on the number of
+    /// threads: each read's output depends only on the read and its global
+    /// number.
+    pub fn align_batch_single(&self, batch: &ReadBatch) -> Vec<u8> {
+        const CHUNK: usize = 64;
+        let n = batch.len();
+        let chunks: Vec<Vec<u8>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map_init(ReadWorkspace::default, |ws, c| {
+                let mut out = Vec::with_capacity(CHUNK * 600);
+                for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                    self.align_single(batch, i, ws, &mut out);
+                }
+                out
+            })
+            .collect();
+        chunks.concat()
+    }
+}
+
+/// The index's contigs as SAM header lines name them.
+pub fn sam_contigs(index: &FmIndex) -> Vec<SamContig> {
+    index
+        .contigs()
+        .iter()
+        .map(|c| SamContig {
+            name: c.name.clone(),
+            len: c.len as i64,
+            is_alt: false,
+            anno: c.anno.clone(),
+        })
+        .collect()
+}
+
+/// Errors of a fused run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Reads(#[from] ReadsError),
+    #[error("writing SAM output: {0}")]
+    Write(#[source] std::io::Error),
+    #[error("paired-end alignment is not built yet in this version; align the reads as single-end (one FASTQ file)")]
+    PairedNotBuilt,
+}
+
+/// What a run did, for the summary line on stderr.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunSummary {
+    pub reads: u64,
+    pub bases: u64,
+    pub batches: u64,
+}
+
+/// The fused single-end run: reads batches of `opt.batch_size()` bases (as
+/// bwa's `bseq_read`), aligns each batch on the rayon pool and writes its
+/// SAM text in input order. Reading the next batch and writing the last
+/// one overlap with aligning the current one.
+pub fn run_single_end<W: Write + Send>(
+    aligner: &Aligner,
+    mut reader: BatchReader,
+    out: &mut W,
+    verbose: bool,
+) -> Result<RunSummary, RunError> {
+    let batch_bases = aligner.opt.batch_size();
+    let mut summary = RunSummary::default();
+    thread::scope(|scope| -> Result<RunSummary, RunError> {
+        let (batch_tx, batch_rx) = sync_channel::<Result<ReadBatch, ReadsError>>(1);
+        let (text_tx, text_rx) = sync_channel::<Vec<u8>>(1);
+        scope.spawn(move || loop {
+            let mut batch = ReadBatch::new();
+            match reader.next_batch(batch_bases, &mut batch) {
+                Ok(true) => {
+                    if batch_tx.send(Ok(batch)).is_err() {
+                        return;
+                    }
+                }
+                Ok(false) => return,
+                Err(e) => {
+                    let _ = batch_tx.send(Err(e));
+                    return;
+                }
+            }
+        });
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            for text in text_rx {
+                out.write_all(&text)?;
+            }
+            out.flush()
+        });
+        let mut result = Ok(());
+        for batch in batch_rx {
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    result = Err(RunError::Reads(e));
+                    break;
+                }
+            };
+            let start = Instant::now();
+            let text = aligner.align_batch_single(&batch);
+            summary.reads += batch.len() as u64;
+            summary.bases += batch.total_bases();
+            summary.batches += 1;
+            if verbose {
+                eprintln!(
+                    "[M::mem] aligned {} reads ({} bp) in {:.2} s",
+                    batch.len(),
+                    batch.total_bases(),
+                    start.elapsed().as_secs_f64()
+                );
+            }
+            if text_tx.send(text).is_err() {
+                break; // the writer failed; its error is reported below
+            }
+        }
+        drop(text_tx);
+        let written = writer.join().expect("writer thread does not panic");
+        result?;
+        written.map_err(RunError::Write)?;
+        Ok(summary)
+    })
+}

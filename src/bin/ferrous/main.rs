@@ -3,6 +3,7 @@
 
 mod cli;
 mod index;
+mod mem;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -34,10 +35,7 @@ fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Index(args) => index::run(&args),
-        Command::Mem(args) => {
-            args.resolve()?;
-            not_built("mem")
-        }
+        Command::Mem(args) => mem::run(&args),
         Command::Seed(_) => not_built("seed"),
         Command::Chain(_) => not_built("chain"),
         Command::Extend(_) => not_built("extend"),

@@ -9,6 +9,8 @@
 //! The formatter allocates nothing per record: it appends to a `Vec<u8>`
 //! that the caller reuses.
 
+mod aln;
+pub use aln::{region_to_aln, AlnWorkspace};
 pub mod header;
 mod num;
 pub mod record;

@@ -15,6 +15,7 @@
 //! Each kernel takes a reusable workspace so that a warmed-up thread does
 //! not allocate per call.
 
+mod chain2aln;
 mod cigar;
 mod ksw_extend;
 mod ksw_global;
@@ -23,6 +24,7 @@ mod ksw_local;
 #[cfg(test)]
 mod naive;
 
+pub use chain2aln::{cal_max_gap, chain_to_regions, Chain2AlnWorkspace};
 pub use cigar::{gen_cigar, infer_bw, squeeze_terminal_deletion, CigarResult, CigarWorkspace};
 pub use ksw_extend::{extend_banded, ExtendParams, ExtendResult, ExtendWorkspace};
 pub use ksw_global::{global_banded, GlobalWorkspace};
