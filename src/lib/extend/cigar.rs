@@ -114,6 +114,66 @@ pub fn gen_cigar(
     Some(CigarResult { score, nm })
 }
 
+/// What `mem_reg2aln` knows about a region when it picks the CIGAR band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionBand {
+    /// Match score (`-A`).
+    pub a: i32,
+    /// Band width option (`-w`).
+    pub opt_w: i32,
+    /// Band the region's extension used (`mem_alnreg_t.w`; 0 for rescued).
+    pub reg_w: i32,
+    /// Score of the region's chosen end points (`truesc`; 0 for rescued).
+    pub truesc: i32,
+}
+
+/// [`gen_cigar`] with `mem_reg2aln`'s band choice and retries (spec §11.1):
+/// start from the larger [`infer_bw`] of deletions and insertions (capped
+/// by the region's band when above `-w`), then double the band, at most
+/// three runs and never past `4·w`, while the score stays below
+/// `truesc − a` and keeps changing.
+#[allow(clippy::too_many_arguments)]
+pub fn gen_cigar_for_region(
+    ws: &mut CigarWorkspace,
+    query: &[u8],
+    rseq: &[u8],
+    is_rev: bool,
+    mat: &ScoreMatrix,
+    gaps: GapPenalties,
+    band: RegionBand,
+    cigar: &mut Vec<u32>,
+    md: &mut String,
+) -> Option<CigarResult> {
+    let (lq, lr) = (query.len() as i32, rseq.len() as i32);
+    let RegionBand {
+        a,
+        opt_w,
+        reg_w,
+        truesc,
+    } = band;
+    let mut w2 = infer_bw(lq, lr, truesc, a, gaps.o_del, gaps.e_del)
+        .max(infer_bw(lq, lr, truesc, a, gaps.o_ins, gaps.e_ins));
+    if w2 > opt_w {
+        w2 = w2.min(reg_w);
+    }
+    let w_max = opt_w << 2;
+    let mut last = -(1 << 30);
+    let mut runs = 0;
+    loop {
+        w2 = w2.min(w_max);
+        let res = gen_cigar(ws, query, rseq, is_rev, mat, gaps, w2, cigar, md)?;
+        if res.score == last || w2 == w_max {
+            return Some(res);
+        }
+        last = res.score;
+        w2 <<= 1;
+        runs += 1;
+        if runs >= 3 || res.score >= truesc - a {
+            return Some(res);
+        }
+    }
+}
+
 /// Walks the CIGAR over the (DP-orientation) sequences, writes MD and
 /// returns NM. Leading and trailing deletions count for neither.
 fn write_md(cigar: &[u32], q: &[u8], r: &[u8], is_rev: bool, md: &mut String) -> i32 {
@@ -249,6 +309,42 @@ mod tests {
         // Deleted base 0 (A) prints as its complement T.
         assert_eq!(md, "2^T3");
         assert_eq!(res.nm, 1);
+    }
+
+    #[test]
+    fn region_band_starts_from_infer_bw_and_rescued_regions_go_ungapped() {
+        let (mat, g) = defaults();
+        // 60 matching bases around a 12-base deletion: truesc = 60 - 18 = 42.
+        let left: Vec<u8> = (0..30).map(|i| ((i * 5 + i / 3) % 4) as u8).collect();
+        let right: Vec<u8> = (0..30).map(|i| ((i * 3 + i / 4 + 1) % 4) as u8).collect();
+        let mut r = left.clone();
+        r.extend([2u8, 2, 1, 3, 0, 1, 1, 2, 3, 0, 0, 2]);
+        r.extend(&right);
+        let mut q = left;
+        q.extend(&right);
+        let band = RegionBand {
+            a: 1,
+            opt_w: 100,
+            reg_w: 100,
+            truesc: 42,
+        };
+        let mut ws = CigarWorkspace::new();
+        let (mut c, mut md) = (Vec::new(), String::new());
+        let res =
+            gen_cigar_for_region(&mut ws, &q, &r, false, &mat, g, band, &mut c, &mut md).unwrap();
+        assert_eq!(res, CigarResult { score: 42, nm: 12 });
+        // The deleted run ends with the base before it, so it shifts left by one.
+        assert_eq!(c, vec![29 << 4, 12 << 4 | 2, 31 << 4]);
+        // A rescued region (w = 0, truesc = 0) of equal lengths goes ungapped.
+        let band0 = RegionBand {
+            reg_w: 0,
+            truesc: 0,
+            ..band
+        };
+        let qq: Vec<u8> = (0..120).map(|i| (i % 4) as u8).collect();
+        let res = gen_cigar_for_region(&mut ws, &qq, &qq, false, &mat, g, band0, &mut c, &mut md)
+            .unwrap();
+        assert_eq!((res.score, c.as_slice()), (120, &[120u32 << 4][..]));
     }
 
     #[test]

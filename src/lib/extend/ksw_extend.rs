@@ -140,23 +140,19 @@ pub fn extend_banded(
         };
         let mut f = 0i32;
         let mut m = 0i32;
-        let mut mj = -1i32;
         if beg < end {
             let (b, e) = (beg as usize, end as usize);
             let base = usize::from(tb.min(4)) * qlen;
             let prof = &profile[base + b..base + e];
             let band = &mut cells[b..e];
-            for (k, (cell, &s)) in band.iter_mut().zip(prof).enumerate() {
+            for (cell, &s) in band.iter_mut().zip(prof) {
                 let diag = cell.h;
                 let e_in = cell.e;
                 cell.h = h1;
                 let mv = if diag != 0 { diag + i32::from(s) } else { 0 };
                 let h = mv.max(e_in).max(f);
                 h1 = h;
-                if h >= m {
-                    m = h;
-                    mj = b as i32 + k as i32;
-                }
+                m = m.max(h);
                 cell.e = (e_in - e_del).max((mv - oe_del).max(0));
                 f = (f - e_ins).max((mv - oe_ins).max(0));
             }
@@ -172,6 +168,11 @@ pub fn extend_banded(
         }
         if m == 0 {
             break;
+        }
+        // H(i, j) now sits in cells[j + 1]; ties go to the later column.
+        let mut mj = end - 1;
+        while cells[mj as usize + 1].h != m {
+            mj -= 1;
         }
         if m > best {
             best = m;

@@ -55,15 +55,19 @@ impl LocalResult {
     };
 }
 
+/// A vector of lanes; the i16 kernel uses the first 8.
+type Lanes = [i32; 16];
+
 /// Reusable buffers of [`local_align`].
 #[derive(Debug, Default, Clone)]
 pub struct LocalWorkspace {
-    h_prev: Vec<i32>,
-    h_cur: Vec<i32>,
-    e: Vec<i32>,
-    h_best: Vec<i32>,
-    /// Striped query profile, `profile[base * padded + s * lanes + l]`.
-    profile: Vec<i32>,
+    /// Per segment: H of the previous row, H of this row, E, H of the best row.
+    h_prev: Vec<Lanes>,
+    h_cur: Vec<Lanes>,
+    e: Vec<Lanes>,
+    h_best: Vec<Lanes>,
+    /// Striped query profile, `profile[base * slen + s][l]`.
+    profile: Vec<Lanes>,
     /// Rows scoring at least the minimum: `(score, row)`.
     subs: Vec<(i32, i32)>,
     rev_query: Vec<u8>,
@@ -90,25 +94,54 @@ struct Pass<'a> {
 
 impl Pass<'_> {
     fn run(&self, ws: &mut LocalWorkspace, query: &[u8], target: &[u8]) -> LocalResult {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, as checked just above.
+            return unsafe { self.run_avx2(ws, query, target) };
+        }
+        self.run_portable(ws, query, target)
+    }
+
+    /// The kernel compiled for AVX2, where the lane loops become vector
+    /// instructions (i32 max needs more than the SSE2 baseline).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_avx2(&self, ws: &mut LocalWorkspace, query: &[u8], target: &[u8]) -> LocalResult {
+        self.run_portable(ws, query, target)
+    }
+
+    #[inline(always)]
+    fn run_portable(&self, ws: &mut LocalWorkspace, query: &[u8], target: &[u8]) -> LocalResult {
+        if self.byte {
+            self.run_lanes::<16>(ws, query, target)
+        } else {
+            self.run_lanes::<8>(ws, query, target)
+        }
+    }
+
+    /// The striped kernel with `L` lanes (16: u8 scores, 8: i16 scores).
+    /// Lane l of segment s holds query position `s + l * slen`.
+    #[inline(always)]
+    fn run_lanes<const L: usize>(
+        &self,
+        ws: &mut LocalWorkspace,
+        query: &[u8],
+        target: &[u8],
+    ) -> LocalResult {
+        let byte = L == 16;
         let mut r = LocalResult::NONE;
         let qlen = query.len();
         if qlen == 0 {
             return r;
         }
-        // Striped layout: lane l of segment s holds query position
-        // s + l * slen, stored at index s * lanes + l.
-        let lanes = if self.byte { 16 } else { 8 };
-        let slen = qlen.div_ceil(lanes);
-        let padded = slen * lanes;
+        let slen = qlen.div_ceil(L);
         // u8 scores are kept biased by −min(mat) and saturate at 255; i16
         // scores saturate at i16::MAX.
         let shift = -i32::from(self.mat.iter().copied().min().unwrap_or(0).min(0));
-        let add = |h: i32, s: i32| -> i32 {
-            if self.byte {
-                ((h + s + shift).min(255) - shift).max(0)
-            } else {
-                (h + s).clamp(i32::from(i16::MIN), i32::from(i16::MAX))
-            }
+        let (lo, hi) = if byte {
+            (0, 255 - shift)
+        } else {
+            (i32::from(i16::MIN), i32::from(i16::MAX))
         };
         let GapPenalties {
             o_del,
@@ -131,64 +164,59 @@ impl Pass<'_> {
         for base in 0..5 {
             let row = &self.mat[base * 5..base * 5 + 5];
             for s in 0..slen {
-                for l in 0..lanes {
-                    let k = s + l * slen;
-                    profile.push(
-                        query
-                            .get(k)
-                            .map_or(0, |&q| i32::from(row[usize::from(q.min(4))])),
-                    );
+                let mut v = [0i32; 16];
+                for (l, x) in v.iter_mut().enumerate().take(L) {
+                    *x = query
+                        .get(s + l * slen)
+                        .map_or(0, |&q| i32::from(row[usize::from(q.min(4))]));
                 }
+                profile.push(v);
             }
         }
         for v in [&mut *h_prev, &mut *h_cur, &mut *e, &mut *h_best] {
             v.clear();
-            v.resize(padded, 0);
+            v.resize(slen, [0; 16]);
         }
         subs.clear();
-        let mut hv = [0i32; 16];
-        let mut fv = [0i32; 16];
-        let mut mv = [0i32; 16];
 
         let mut gmax = 0i32;
         let mut te = -1i32;
         for (i, &tb) in target.iter().enumerate() {
             let i = i as i32;
-            let base = usize::from(tb.min(4)) * padded;
-            let prof = &profile[base..base + padded];
+            let base = usize::from(tb.min(4)) * slen;
+            let prof = &profile[base..base + slen];
             // H(i-1, -1) per lane: the previous row's last segment moved up a lane.
-            hv[0] = 0;
-            for l in 1..lanes {
-                hv[l] = h_prev[(slen - 1) * lanes + l - 1];
-            }
-            fv[..lanes].fill(0);
-            mv[..lanes].fill(0);
-            for s in 0..slen {
-                let at = s * lanes;
-                for l in 0..lanes {
-                    let x = at + l;
-                    let mut h = add(hv[l], prof[x]);
-                    let ev = e[x];
-                    h = h.max(ev).max(fv[l]);
-                    mv[l] = mv[l].max(h);
-                    h_cur[x] = h;
-                    e[x] = (ev - e_del).max(0).max((h - oe_del).max(0));
-                    fv[l] = (fv[l] - e_ins).max(0).max((h - oe_ins).max(0));
-                    hv[l] = h_prev[x];
+            let mut hv = [0i32; L];
+            hv[1..].copy_from_slice(&h_prev[slen - 1][..L - 1]);
+            let mut fv = [0i32; L];
+            let mut mv = [0i32; L];
+            for (s, ((pr, ev), hc)) in prof
+                .iter()
+                .zip(e.iter_mut())
+                .zip(h_cur.iter_mut())
+                .enumerate()
+            {
+                let mut h = [0i32; L];
+                for l in 0..L {
+                    h[l] = (hv[l] + pr[l]).max(lo).min(hi).max(ev[l]).max(fv[l]);
                 }
+                for l in 0..L {
+                    mv[l] = mv[l].max(h[l]);
+                    hc[l] = h[l];
+                    ev[l] = (ev[l] - e_del).max(h[l] - oe_del).max(0);
+                    fv[l] = (fv[l] - e_ins).max(h[l] - oe_ins).max(0);
+                }
+                hv.copy_from_slice(&h_prev[s][..L]);
             }
             // Lazy F: carry insertions across lane boundaries; E is not revisited.
             'lazy: for _ in 0..16 {
-                for l in (1..lanes).rev() {
-                    fv[l] = fv[l - 1];
-                }
+                fv.copy_within(..L - 1, 1);
                 fv[0] = 0;
-                for s in 0..slen {
-                    let at = s * lanes;
+                for hc in h_cur.iter_mut() {
                     let mut done = true;
-                    for l in 0..lanes {
-                        let h = h_cur[at + l].max(fv[l]);
-                        h_cur[at + l] = h;
+                    for l in 0..L {
+                        let h = hc[l].max(fv[l]);
+                        hc[l] = h;
                         fv[l] = (fv[l] - e_ins).max(0);
                         done &= fv[l] <= (h - oe_ins).max(0);
                     }
@@ -197,7 +225,7 @@ impl Pass<'_> {
                     }
                 }
             }
-            let imax = mv[..lanes].iter().copied().max().unwrap_or(0);
+            let imax = mv.iter().copied().max().unwrap_or(0);
             if imax >= self.min_sub {
                 match subs.last_mut() {
                     Some(last) if last.1 + 1 == i => {
@@ -212,7 +240,7 @@ impl Pass<'_> {
                 gmax = imax;
                 te = i;
                 h_best.copy_from_slice(h_cur);
-                if (self.byte && gmax + shift >= 255) || gmax >= self.stop_at {
+                if (byte && gmax + shift >= 255) || gmax >= self.stop_at {
                     break;
                 }
             }
@@ -220,18 +248,29 @@ impl Pass<'_> {
         }
 
         r.te = te;
-        if self.byte && gmax + shift >= 255 {
+        if byte && gmax + shift >= 255 {
             r.score = 255;
             return r;
         }
         r.score = gmax;
         // The smallest query position holding the saved row's maximum.
-        let best = h_best.iter().copied().max().unwrap_or(0);
+        let best = h_best
+            .iter()
+            .flat_map(|v| &v[..L])
+            .copied()
+            .max()
+            .unwrap_or(0);
         r.qe = h_best
             .iter()
             .enumerate()
-            .filter(|&(_, &h)| h == best)
-            .map(|(x, _)| (x / lanes + (x % lanes) * slen) as i32)
+            .flat_map(|(s, v)| {
+                v[..L]
+                    .iter()
+                    .enumerate()
+                    .map(move |(l, &h)| (s + l * slen, h))
+            })
+            .filter(|&(_, h)| h == best)
+            .map(|(k, _)| k as i32)
             .min()
             .unwrap_or(-1);
         if !subs.is_empty() {
@@ -400,6 +439,24 @@ mod tests {
             (r.score, r.te, r.qe, r.score2, r.te2, r.tb, r.qb),
             (8, 119, 91, -1, -1, -1, -1)
         );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// The AVX2 build of the kernel agrees with the portable one.
+        #[test]
+        fn vector_build_equals_portable_build(
+            (q, t) in naive::related_pair(80),
+            byte in any::<bool>(),
+            min_sub in 0i32..30,
+        ) {
+            let (mat, g) = defaults();
+            let pass = Pass { mat: &mat, gaps: g, byte, min_sub, stop_at: 0x10000 };
+            let mut ws = LocalWorkspace::new();
+            let fast = pass.run(&mut ws, &q, &t);
+            let plain = pass.run_portable(&mut ws, &q, &t);
+            prop_assert_eq!(fast, plain);
+        }
     }
 
     proptest! {

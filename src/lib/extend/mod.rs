@@ -25,7 +25,10 @@ mod ksw_local;
 mod naive;
 
 pub use chain2aln::{cal_max_gap, chain_to_regions, Chain2AlnWorkspace};
-pub use cigar::{gen_cigar, infer_bw, squeeze_terminal_deletion, CigarResult, CigarWorkspace};
+pub use cigar::{
+    gen_cigar, gen_cigar_for_region, infer_bw, squeeze_terminal_deletion, CigarResult,
+    CigarWorkspace, RegionBand,
+};
 pub use ksw_extend::{extend_banded, ExtendParams, ExtendResult, ExtendWorkspace};
 pub use ksw_global::{global_banded, GlobalWorkspace};
 pub use ksw_local::{local_align, LocalFlags, LocalResult, LocalWorkspace};
