@@ -490,3 +490,86 @@ fn seed_window_stays_on_one_strand_and_contig() {
     assert_eq!(lens, [(120, 80), (70, 70)]);
     assert_eq!(set.seeds_of(&set.chains[0]).len(), 2);
 }
+
+// ---- against bwa ----
+
+/// 410 reads (70-250 bp, mutated, some across contigs, some with N, half
+/// reverse-complemented; 10 inside a 1100-copy tandem repeat, so sampled
+/// with a step and with frac_rep > 0) against a 4-contig reference, run once
+/// through bwa 0.7.17's own `mem_chain` and `mem_chain_flt` with default
+/// options. Each read records its intervals with the SA values bwa sampled
+/// from them, the chains before filtering (in B-tree order, with seeds) and
+/// after filtering (with w, kept, first).
+#[test]
+fn matches_bwa_mem_chain() {
+    let gz: &[u8] = include_bytes!("../../../tests/data/chain_cases.txt.gz");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut text)
+        .expect("fixture is gzip text");
+    let mut lines = text.lines().skip(1);
+    let nums = |l: &str| -> Vec<i64> {
+        l.split_whitespace()
+            .skip(1)
+            .map(|x| x.parse().expect("fixture is numeric"))
+            .collect()
+    };
+    let head = nums(lines.next().expect("L line"));
+    let (l_pac, n_ctg) = (head[0], head[1] as usize);
+    let offsets: Vec<i64> = (0..n_ctg)
+        .map(|_| nums(lines.next().expect("O line"))[0])
+        .collect();
+    let opts = MemOptions::default();
+    let mut ws = ChainWorkspace::new();
+    let mut out = ChainSet::default();
+    let (mut reads, mut n_chains) = (0, 0);
+    while let Some(line) = lines.next() {
+        let r = nums(line);
+        let (len, n_iv) = (r[0] as i32, r[1] as usize);
+        let mut sa = vec![u64::MAX; 2 * l_pac as usize + 2];
+        let mut ivs = Vec::new();
+        for _ in 0..n_iv {
+            let v = nums(lines.next().expect("I line"));
+            let (x0, size) = (v[0] as u64, v[1] as u64);
+            let step = if size > 500 { size / 500 } else { 1 };
+            for (k, &val) in v[4..].iter().enumerate() {
+                sa[(x0 + k as u64 * step) as usize] = val as u64;
+            }
+            ivs.push(iv(v[2] as i32, v[3] as i32, x0, size));
+        }
+        let reference = TestRef::fake(l_pac, &offsets, sa);
+        build_chains(&ivs, len, &opts, &reference, &mut ws, &mut out);
+        let c_line = nums(lines.next().expect("C line"));
+        let n_c = c_line[0] as usize;
+        assert_eq!(out.len(), n_c, "read {reads}: chain count");
+        for c in &out.chains {
+            assert_eq!(
+                i64::from(c.frac_rep.to_bits()),
+                c_line[1],
+                "read {reads}: frac_rep"
+            );
+            let want = nums(lines.next().expect("c line"));
+            let mut got = vec![c.pos, i64::from(c.rid), c.n_seeds as i64];
+            for s in out.seeds_of(c) {
+                got.extend([s.rbeg, i64::from(s.qbeg), i64::from(s.len)]);
+            }
+            assert_eq!(got, want, "read {reads}: chain before filtering");
+        }
+        filter_chains(&opts, &mut out, &mut ws);
+        let n_k = nums(lines.next().expect("K line"))[0] as usize;
+        assert_eq!(out.len(), n_k, "read {reads}: kept chain count");
+        for c in &out.chains {
+            let want = nums(lines.next().expect("k line"));
+            let got = vec![
+                c.pos,
+                i64::from(c.w),
+                i64::from(c.kept),
+                i64::from(c.first),
+                c.n_seeds as i64,
+            ];
+            assert_eq!(got, want, "read {reads}: chain after filtering");
+        }
+        n_chains += n_c;
+        reads += 1;
+    }
+    assert_eq!((reads, n_chains), (410, 4921));
+}
