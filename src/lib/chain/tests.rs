@@ -394,6 +394,36 @@ fn chain_seeds_runs_build_and_filter() {
     assert_eq!(out.seeds.len(), 3);
 }
 
+#[test]
+fn warm_workspace_does_not_grow() {
+    let sa: Vec<u64> = (0..2000u64).map(|r| r * 37 % 50_000).collect();
+    let r = TestRef::fake(100_000, &[0, 30_000], sa);
+    let ivs: Vec<SmemInterval> = (0..40)
+        .map(|i| iv(i * 3, i * 3 + 25, u64::from(i as u32) * 40, 60))
+        .collect();
+    let mut ws = ChainWorkspace::new();
+    let mut out = ChainSet::default();
+    chain_seeds(&ivs, 200, &MemOptions::default(), &r, &mut ws, &mut out);
+    let caps = |ws: &ChainWorkspace, out: &ChainSet| {
+        [
+            ws.pool.capacity(),
+            ws.next.capacity(),
+            ws.growing.capacity(),
+            ws.kept.capacity(),
+            out.chains.capacity(),
+            out.seeds.capacity(),
+        ]
+    };
+    let before = caps(&ws, &out);
+    let n = out.len();
+    assert!(n > 0 && ws.pool.len() > 100);
+    for _ in 0..3 {
+        chain_seeds(&ivs, 200, &MemOptions::default(), &r, &mut ws, &mut out);
+    }
+    assert_eq!(out.len(), n);
+    assert_eq!(caps(&ws, &out), before);
+}
+
 // ---- §6.3 ----
 
 #[test]
