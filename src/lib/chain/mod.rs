@@ -130,6 +130,8 @@ impl ChainSet {
 /// and packed reference by the index module; tests use a naive one.
 pub trait ChainReference {
     /// Suffix-array value of `row` (`bwt_sa`): a position in `[0, 2 * l_pac)`.
+    /// Rows are numbered as in [`SmemInterval::x0`] (bwa's numbering, where
+    /// row 0 is the suffix starting with the sentinel).
     fn sa(&self, row: u64) -> u64;
     /// Length of the forward reference (`bns->l_pac`).
     fn l_pac(&self) -> i64;

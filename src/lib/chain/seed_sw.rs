@@ -74,6 +74,7 @@ fn seed_sw<R: ChainReference>(
         return -1;
     }
     let l_query = query.len() as i64;
+    debug_assert!(s.qbeg >= 0 && i64::from(s.qbeg) + len <= l_query);
     let l_pac = reference.l_pac();
     let qb = (i64::from(s.qbeg) - SHORT_EXT).max(0);
     let qe = (i64::from(s.qbeg) + len + SHORT_EXT).min(l_query);

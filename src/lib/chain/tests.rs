@@ -394,6 +394,36 @@ fn chain_seeds_runs_build_and_filter() {
     assert_eq!(out.seeds.len(), 3);
 }
 
+#[test]
+fn warm_workspace_does_not_grow() {
+    let sa: Vec<u64> = (0..2000u64).map(|r| r * 37 % 50_000).collect();
+    let r = TestRef::fake(100_000, &[0, 30_000], sa);
+    let ivs: Vec<SmemInterval> = (0..40)
+        .map(|i| iv(i * 3, i * 3 + 25, u64::from(i as u32) * 40, 60))
+        .collect();
+    let mut ws = ChainWorkspace::new();
+    let mut out = ChainSet::default();
+    chain_seeds(&ivs, 200, &MemOptions::default(), &r, &mut ws, &mut out);
+    let caps = |ws: &ChainWorkspace, out: &ChainSet| {
+        [
+            ws.pool.capacity(),
+            ws.next.capacity(),
+            ws.growing.capacity(),
+            ws.kept.capacity(),
+            out.chains.capacity(),
+            out.seeds.capacity(),
+        ]
+    };
+    let before = caps(&ws, &out);
+    let n = out.len();
+    assert!(n > 0 && ws.pool.len() > 100);
+    for _ in 0..3 {
+        chain_seeds(&ivs, 200, &MemOptions::default(), &r, &mut ws, &mut out);
+    }
+    assert_eq!(out.len(), n);
+    assert_eq!(caps(&ws, &out), before);
+}
+
 // ---- §6.3 ----
 
 #[test]
@@ -489,4 +519,197 @@ fn seed_window_stays_on_one_strand_and_contig() {
     // Second: r [750, 870) crosses l_pac = 800; mid 810 >= 800: [800, 870).
     assert_eq!(lens, [(120, 80), (70, 70)]);
     assert_eq!(set.seeds_of(&set.chains[0]).len(), 2);
+}
+
+// ---- against bwa ----
+
+fn gunzip(gz: &[u8]) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut text)
+        .expect("fixture is gzip text");
+    text
+}
+
+/// The numbers of a fixture line after its tag.
+fn nums(l: &str) -> Vec<i64> {
+    l.split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().expect("fixture is numeric"))
+        .collect()
+}
+
+/// The `L l_pac n` line and the `O offset len is_alt` lines after it.
+fn contig_table<'a>(lines: &mut impl Iterator<Item = &'a str>) -> (i64, Vec<i64>) {
+    let head = nums(lines.next().expect("L line"));
+    let (l_pac, n_ctg) = (head[0], head[1] as usize);
+    let offsets = (0..n_ctg)
+        .map(|_| nums(lines.next().expect("O line"))[0])
+        .collect();
+    (l_pac, offsets)
+}
+
+/// 410 reads (70-250 bp, mutated, some across contigs, some with N, half
+/// reverse-complemented; 10 inside a 1100-copy tandem repeat, so sampled
+/// with a step and with frac_rep > 0) against a 4-contig reference, run once
+/// through bwa 0.7.17's own `mem_chain` and `mem_chain_flt` with default
+/// options. Each read records its intervals with the SA values bwa sampled
+/// from them, the chains before filtering (in B-tree order, with seeds) and
+/// after filtering (with w, kept, first).
+#[test]
+fn matches_bwa_mem_chain() {
+    let text = gunzip(include_bytes!("../../../tests/data/chain_cases.txt.gz"));
+    let mut lines = text.lines().skip(1);
+    let (l_pac, offsets) = contig_table(&mut lines);
+    let opts = MemOptions::default();
+    let mut ws = ChainWorkspace::new();
+    let mut out = ChainSet::default();
+    let (mut reads, mut n_chains) = (0, 0);
+    while let Some(line) = lines.next() {
+        let r = nums(line);
+        let (len, n_iv) = (r[0] as i32, r[1] as usize);
+        let mut sa = vec![u64::MAX; 2 * l_pac as usize + 2];
+        let mut ivs = Vec::new();
+        for _ in 0..n_iv {
+            let v = nums(lines.next().expect("I line"));
+            let (x0, size) = (v[0] as u64, v[1] as u64);
+            let step = if size > 500 { size / 500 } else { 1 };
+            for (k, &val) in v[4..].iter().enumerate() {
+                sa[(x0 + k as u64 * step) as usize] = val as u64;
+            }
+            ivs.push(iv(v[2] as i32, v[3] as i32, x0, size));
+        }
+        let reference = TestRef::fake(l_pac, &offsets, sa);
+        build_chains(&ivs, len, &opts, &reference, &mut ws, &mut out);
+        let c_line = nums(lines.next().expect("C line"));
+        let n_c = c_line[0] as usize;
+        assert_eq!(out.len(), n_c, "read {reads}: chain count");
+        for c in &out.chains {
+            assert_eq!(
+                i64::from(c.frac_rep.to_bits()),
+                c_line[1],
+                "read {reads}: frac_rep"
+            );
+            let want = nums(lines.next().expect("c line"));
+            let mut got = vec![c.pos, i64::from(c.rid), c.n_seeds as i64];
+            for s in out.seeds_of(c) {
+                got.extend([s.rbeg, i64::from(s.qbeg), i64::from(s.len)]);
+            }
+            assert_eq!(got, want, "read {reads}: chain before filtering");
+        }
+        filter_chains(&opts, &mut out, &mut ws);
+        let n_k = nums(lines.next().expect("K line"))[0] as usize;
+        assert_eq!(out.len(), n_k, "read {reads}: kept chain count");
+        for c in &out.chains {
+            let want = nums(lines.next().expect("k line"));
+            let got = vec![
+                c.pos,
+                i64::from(c.w),
+                i64::from(c.kept),
+                i64::from(c.first),
+                c.n_seeds as i64,
+            ];
+            assert_eq!(got, want, "read {reads}: chain after filtering");
+        }
+        n_chains += n_c;
+        reads += 1;
+    }
+    assert_eq!((reads, n_chains), (410, 4921));
+}
+
+/// 40 long reads (700-2500 bp, 1-12% mutated, some with a 200-bp random
+/// insert) run once through bwa 0.7.17's `mem_chain`, `mem_chain_flt` and
+/// `mem_flt_chained_seeds`: per seed, the windows `mem_seed_sw` aligns and
+/// the `ksw_align2` score it got (-1: no SW), then the seeds bwa kept with
+/// their scores. The SW closure here checks the windows and replays bwa's
+/// scores, so this tests everything of §6.3 but the SW kernel.
+#[test]
+fn seed_filter_matches_bwa() {
+    let text = gunzip(include_bytes!("../../../tests/data/seed_sw_cases.txt.gz"));
+    let mut lines = text.lines().skip(1);
+    let (l_pac, offsets) = contig_table(&mut lines);
+    let reference = TestRef::fake(l_pac, &offsets, Vec::new());
+    let opts = MemOptions::default();
+    let mut ws = ChainWorkspace::new();
+    let (mut reads, mut sw_runs, mut dropped) = (0, 0, 0);
+    while let Some(line) = lines.next() {
+        let mut f = line.split_whitespace().skip(2);
+        let read: Vec<u8> = f
+            .next()
+            .expect("read bases")
+            .bytes()
+            .map(|b| b"ACGT".iter().position(|&x| x == b).unwrap_or(4) as u8)
+            .collect();
+        let n_chains = nums(lines.next().expect("C line"))[0] as usize;
+        let mut set = ChainSet::default();
+        // Per SW call in order: (qb, qe, rb, re, score).
+        let mut expected_sw = Vec::new();
+        for _ in 0..n_chains {
+            let v = nums(lines.next().expect("c line"));
+            let seed_beg = set.seeds.len();
+            for s in v[1..].chunks(7) {
+                set.seeds.push(seed(s[0], s[1] as i32, s[2] as i32));
+                if s[3] >= 0 {
+                    let qe = (s[1] + s[2] + 50).min(read.len() as i64);
+                    expected_sw.push((s[4], qe, s[5], s[6], s[3] as i32));
+                }
+            }
+            set.chains.push(Chain {
+                seed_beg,
+                n_seeds: v[0] as usize,
+                ..Chain::default()
+            });
+        }
+        let n_before = set.seeds.len();
+        let mut call = 0;
+        filter_seeds_by_sw(&opts, &read, &reference, &mut set, &mut ws, |q, t| {
+            let (qb, qe, rb, re, score) = expected_sw[call];
+            call += 1;
+            assert_eq!(
+                q,
+                &read[qb as usize..qe as usize],
+                "read {reads}: query window"
+            );
+            assert_eq!(
+                t.len() as i64,
+                re - rb,
+                "read {reads}: reference window length"
+            );
+            assert_eq!(
+                i64::from(t[0]),
+                rb % 251,
+                "read {reads}: reference window start"
+            );
+            score
+        });
+        // (bwa's harness ran SW for every seed; the filter itself skips
+        // reads shorter than about 730 bp, which the k lines then show.)
+        if read.len() >= 800 {
+            assert_eq!(call, expected_sw.len(), "read {reads}: SW calls");
+        } else {
+            assert_eq!(call, 0, "read {reads}: short read");
+        }
+        let mut kept = 0;
+        for c in &set.chains {
+            let want = nums(lines.next().expect("k line"));
+            let mut got = vec![c.n_seeds as i64];
+            for s in set.seeds_of(c) {
+                got.extend([
+                    s.rbeg,
+                    i64::from(s.qbeg),
+                    i64::from(s.len),
+                    i64::from(s.score),
+                ]);
+            }
+            assert_eq!(got, want, "read {reads}: seeds after the filter");
+            kept += c.n_seeds;
+        }
+        sw_runs += call;
+        dropped += n_before - kept;
+        reads += 1;
+    }
+    assert_eq!(reads, 40);
+    assert!(
+        sw_runs > 1000 && dropped > 5,
+        "{sw_runs} SW runs, {dropped} seeds dropped"
+    );
 }
