@@ -4,18 +4,22 @@
 //! to the next, given the options and the index; the fused runner
 //! (`pipeline`) and the stage subcommands call the same functions.
 //!
-//! | stage            | module     | subcommand        | status    |
-//! |------------------|------------|-------------------|-----------|
-//! | build FM-index   | [`index`]  | `ferrous index`   | working   |
-//! | read input       | [`reads`]  | (all)             | building  |
-//! | SMEM seeding     | [`seed`]   | `ferrous seed`    | planned   |
-//! | chaining         | [`chain`]  | `ferrous chain`   | planned   |
-//! | SW extension     | [`extend`] | `ferrous extend`  | building  |
-//! | pairing          | [`pair`]   | `ferrous pair`    | planned   |
-//! | mate rescue      | [`rescue`] | `ferrous rescue`  | planned   |
-//! | SAM output       | [`emit`]   | `ferrous emit`    | planned   |
-//! | batch files      | [`batch`]  | (between stages)  | planned   |
-//! | fused run        | [`pipeline`] | `ferrous mem`   | planned   |
+//! | stage                          | module       | subcommand       | status  |
+//! |--------------------------------|--------------|------------------|---------|
+//! | build FM-index                 | [`index`]    | `ferrous index`  | working |
+//! | read FASTA/FASTQ, batches      | [`reads`]    | (all)            | working |
+//! | SMEM seeding                   | [`seed`]     | `ferrous seed`   | library only |
+//! | chaining, chain filters        | [`chain`]    | `ferrous chain`  | library only |
+//! | SW extension, SW kernels       | [`extend`]   | `ferrous extend` | library only |
+//! | dedup, primary, MAPQ, records  | [`region`]   | (in `extend`/`emit`) | library only |
+//! | pairing                        | [`pair`]     | `ferrous pair`   | planned |
+//! | mate rescue                    | [`rescue`]   | `ferrous rescue` | planned |
+//! | SAM output                     | [`emit`]     | `ferrous emit`   | library only |
+//! | batch files                    | [`batch`]    | (between stages) | planned |
+//! | fused run                      | [`pipeline`] | `ferrous mem`    | single-end working |
+//!
+//! Shared pieces: [`options`] (bwa mem's options and defaults, one type for
+//! every stage) and [`util`] (bwa's tie-deciding sort and hash).
 
 pub mod batch;
 pub mod chain;
