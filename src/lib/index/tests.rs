@@ -38,7 +38,7 @@ impl Naive {
     /// (first row, count) of the rows whose suffix starts with `p`.
     fn range(&self, p: &[u8]) -> (u64, u64) {
         let starts = |r: &u64| self.x[*r as usize..].starts_with(p);
-        let first = self.sa.iter().position(|r| starts(r));
+        let first = self.sa.iter().position(starts);
         let count = self.sa.iter().filter(|r| starts(r)).count() as u64;
         (first.map_or(0, |f| f as u64), count)
     }
