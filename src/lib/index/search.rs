@@ -45,8 +45,9 @@ impl FmIndex {
     /// left 0, as bwa leaves it to the caller.
     #[inline]
     pub fn extend(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4] {
+        // `fwd` is bwa's `x[!is_back]` (the coordinate found by LF from the
+        // occurrence counts), `bwd` its `x[is_back]` (derived by ordering).
         let (fwd, bwd) = if is_back { (0, 1) } else { (1, 0) };
-        // `fwd` is bwa's `!is_back` index, `bwd` its `is_back` index.
         let y = ik.x[fwd];
         let (tk, tl) = self.occ4_pair(y as i64 - 1, (y + ik.x[2]) as i64 - 1);
         let mut ok = [BiInterval::default(); 4];

@@ -38,7 +38,7 @@ impl Naive {
     /// (first row, count) of the rows whose suffix starts with `p`.
     fn range(&self, p: &[u8]) -> (u64, u64) {
         let starts = |r: &u64| self.x[*r as usize..].starts_with(p);
-        let first = self.sa.iter().position(|r| starts(r));
+        let first = self.sa.iter().position(starts);
         let count = self.sa.iter().filter(|r| starts(r)).count() as u64;
         (first.map_or(0, |f| f as u64), count)
     }
@@ -224,4 +224,52 @@ fn coordinate_helpers() {
     let (b, e, rid) = idx.fetch_seq(15, 20, 30, &mut buf);
     assert_eq!((b, e, rid), (18, 24, 1));
     assert_eq!(buf, [0, 0, 0, 1, 1, 1]);
+}
+
+/// Throughput of the search primitives on a real index:
+/// `FERROUS_BENCH_INDEX=path.fmi cargo test --release -- --ignored lookup_throughput --nocapture`
+#[test]
+#[ignore]
+fn lookup_throughput() {
+    let Ok(path) = std::env::var("FERROUS_BENCH_INDEX") else {
+        eprintln!("note: set FERROUS_BENCH_INDEX to an .fmi file");
+        return;
+    };
+    let idx = FmIndex::open(path).unwrap();
+    let n = idx.seq_len();
+    let mut x: u64 = 0x1234_5678;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let reps = 2_000_000u64;
+    let t = std::time::Instant::now();
+    let mut acc = 0u64;
+    for _ in 0..reps {
+        let k = (rnd() % n) as i64;
+        acc = acc.wrapping_add(idx.occ4(k)[(k & 3) as usize]);
+    }
+    let occ_ns = t.elapsed().as_nanos() as f64 / reps as f64;
+    // Backward extension of 32-mers taken from the text.
+    let t = std::time::Instant::now();
+    let mut steps = 0u64;
+    for _ in 0..reps / 32 {
+        let start = rnd() % (n - 40);
+        let mut ik = idx.init_interval(idx.base(start + 32));
+        for i in (start..start + 32).rev() {
+            ik = idx.extend(&ik, true)[idx.base(i) as usize];
+            steps += 1;
+        }
+        acc = acc.wrapping_add(ik.x[2]);
+    }
+    let ext_ns = t.elapsed().as_nanos() as f64 / steps as f64;
+    let t = std::time::Instant::now();
+    let locs = 200_000u64;
+    for _ in 0..locs {
+        acc = acc.wrapping_add(idx.sa(rnd() % (n + 1)));
+    }
+    let sa_ns = t.elapsed().as_nanos() as f64 / locs as f64;
+    eprintln!("n={n}: occ4 {occ_ns:.0} ns, extend {ext_ns:.0} ns/step, sa {sa_ns:.0} ns ({acc})");
 }
