@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let _ = writeln!(io::stderr(), "error: {err:#}");
+            let _ = writeln!(io::stderr(), "error: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
@@ -50,6 +50,22 @@ fn not_built(name: &str) -> anyhow::Result<()> {
         "`ferrous {name}` is not built yet in this version ({}); see the status table in README.md",
         env!("CARGO_PKG_VERSION")
     )
+}
+
+/// The error and its causes on one line, each cause once: library errors
+/// often already quote their source in their own message.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line.replace('\n', " ")
 }
 
 /// A closed output pipe (`ferrous ... | head`) ends the run quietly.
