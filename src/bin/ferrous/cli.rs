@@ -53,9 +53,6 @@ pub struct IndexArgs {
     /// written to PREFIX.fmi.
     #[arg(short = 'p', value_name = "PREFIX")]
     pub prefix: Option<PathBuf>,
-    /// Threads for suffix-array construction.
-    #[arg(short = 't', value_name = "INT", default_value_t = 1)]
-    pub threads: usize,
 }
 
 /// Arguments of a subcommand that is not built yet: accepted as given so the

@@ -6,7 +6,6 @@ use crate::cli::IndexArgs;
 
 pub fn run(args: &IndexArgs) -> anyhow::Result<()> {
     let opts = BuildOptions {
-        threads: args.threads.max(1),
         verbose: true,
         ..BuildOptions::default()
     };

@@ -25,9 +25,6 @@ use super::{index_path, IndexError, DEFAULT_SA_INTV};
 pub struct BuildOptions {
     /// Keep the SA value of every row `k` with `k % sa_intv == 0` (power of two).
     pub sa_intv: u64,
-    /// Threads for suffix-array construction (used when libsais is built
-    /// with OpenMP; otherwise construction is single-threaded).
-    pub threads: usize,
     /// Print progress to stderr.
     pub verbose: bool,
 }
@@ -36,7 +33,6 @@ impl Default for BuildOptions {
     fn default() -> Self {
         BuildOptions {
             sa_intv: DEFAULT_SA_INTV,
-            threads: 1,
             verbose: false,
         }
     }
