@@ -148,11 +148,47 @@ def main():
         rid = f"{name}_{pos1}_{pos2}_{s1}_{s2}_0_0_0:0:0_0:0:0_{i:x}"
         r1.append(f"@{rid}/1\n{a}\n+\n{qual(rng, rl)}\n")
         r2.append(f"@{rid}/2\n{b}\n+\n{qual(rng, rl)}\n")
+    write_edge_reads(ref, os.path.join(out, "reads_edge.fa"))
     for fname, recs in (("reads_1.fq.gz", r1), ("reads_2.fq.gz", r2)):
         # mtime=0 and no file name in the header keep the bytes reproducible.
         with open(os.path.join(out, fname), "wb") as raw:
             with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
                 f.write("".join(recs).encode())
+
+
+def write_edge_reads(ref, path):
+    """FASTA reads that exercise other code paths: long reads (0.8-6 kbp,
+    5% errors: the long-read seed filter, z-drop, supplementaries),
+    lowercase and IUPAC bases, comments, and reads too short to seed."""
+    rng = random.Random(5)
+    seq = ref[0][1]
+    recs = []
+    for i in range(40):
+        n = rng.choice([800, 1500, 3000, 6000])
+        p = rng.randint(0, 110_000 - n)
+        s = []
+        for c in seq[p : p + n].upper().replace("N", "A"):
+            x = rng.random()
+            if x < 0.035:
+                s.append(rng.choice(BASES))
+            elif x < 0.0425:
+                s.append(c + rng.choice(BASES))
+            elif x >= 0.05:
+                s.append(c)
+        s = "".join(s)
+        if rng.random() < 0.5:
+            s = revcomp(s)
+        recs.append(f">long{i}\n{s}\n")
+    for i in range(30):
+        p = rng.randint(0, len(seq) - 100)
+        s = list(seq[p : p + 100].lower() if i % 3 == 0 else seq[p : p + 100])
+        if i % 3 == 1:
+            for k in rng.sample(range(100), 5):
+                s[k] = rng.choice("RYKMSWN")
+        recs.append(f">edge{i} a comment\twith a tab\n{''.join(s)}\n")
+    recs.append(">short\nACGTACGTAC\n>empty\n\n>one\nA\n")
+    with open(path, "w") as f:
+        f.writelines(recs)
 
 
 if __name__ == "__main__":

@@ -185,3 +185,23 @@ fn output_file_is_written_whole_under_its_name() {
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
+
+/// Long reads (seed filter, z-drop, split alignments), lowercase and IUPAC
+/// bases, comments, reads too short to seed and an empty read, in FASTA.
+#[test]
+fn edge_reads_match_bwa_under_many_options() {
+    for opts in [
+        &[][..],
+        &["-C"],
+        &["-V", "-C", "-Y"],
+        &["-a", "-M"],
+        &["-x", "pacbio"],
+        &["-x", "ont2d"],
+        &["-x", "intractg"],
+        &["-k", "12", "-c", "3"],
+        &["-L", "100,100"],
+        &["-d", "10", "-w", "5"],
+    ] {
+        same_as_bwa(opts, &data("reads_edge.fa"));
+    }
+}
