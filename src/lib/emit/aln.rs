@@ -2,8 +2,8 @@
 //! position and clipping (`bwamem.c: mem_reg2aln`, spec §11).
 
 use crate::extend::{
-    cigar_op, gen_cigar, infer_bw, squeeze_terminal_deletion, CigarWorkspace, GapPenalties,
-    ScoreMatrix,
+    cigar_op, gen_cigar_for_region, squeeze_terminal_deletion, CigarWorkspace, GapPenalties,
+    RegionBand, ScoreMatrix,
 };
 use crate::index::FmIndex;
 use crate::options::MemOptions;
@@ -16,7 +16,6 @@ use super::Aln;
 pub struct AlnWorkspace {
     cigar: CigarWorkspace,
     rseq: Vec<u8>,
-    query: Vec<u8>,
 }
 
 impl AlnWorkspace {
@@ -56,56 +55,34 @@ pub fn region_to_aln(
     if ar.secondary >= 0 {
         a.flag |= 0x100;
     }
-    let lq = qe - qb;
-    let lr = (re - rb) as i32;
-    let mut w2 = infer_bw(lq, lr, ar.truesc, opt.a, opt.o_del, opt.e_del)
-        .max(infer_bw(lq, lr, ar.truesc, opt.a, opt.o_ins, opt.e_ins));
-    if w2 > opt.w {
-        w2 = w2.min(ar.w);
-    }
     let gaps = GapPenalties::from_options(opt);
-    let is_rev_region = rb >= l_pac;
+    let band = RegionBand {
+        a: opt.a,
+        opt_w: opt.w,
+        reg_w: ar.w,
+        truesc: ar.truesc,
+    };
     // bwa rejects a window that crosses the strand boundary; regions never do.
-    let crosses = rb < l_pac && l_pac < re;
-    if !crosses {
-        index.get_seq(rb, re, &mut ws.rseq);
+    let res = if rb < l_pac && l_pac < re {
+        a.cigar.clear();
+        a.md.clear();
+        None
     } else {
-        ws.rseq.clear();
-    }
-    ws.query.clear();
-    ws.query.extend_from_slice(&query[qb as usize..qe as usize]);
-    let mut last_sc = -(1 << 30);
-    let mut nm;
-    let mut tries = 0;
-    loop {
-        w2 = w2.min(opt.w << 2);
-        let res = if crosses {
-            None
-        } else {
-            gen_cigar(
-                &mut ws.cigar,
-                &ws.query,
-                &ws.rseq,
-                is_rev_region,
-                mat,
-                gaps,
-                w2,
-                &mut a.cigar,
-                &mut a.md,
-            )
-        };
-        let score = res.map_or(0, |r| r.score);
-        nm = res.map_or(0, |r| r.nm);
-        if score == last_sc || w2 == opt.w << 2 {
-            break;
-        }
-        last_sc = score;
-        w2 <<= 1;
-        tries += 1;
-        if !(tries < 3 && score < ar.truesc - opt.a) {
-            break;
-        }
-    }
+        index.get_seq(rb, re, &mut ws.rseq);
+        let query = &query[qb as usize..qe as usize];
+        gen_cigar_for_region(
+            &mut ws.cigar,
+            query,
+            &ws.rseq,
+            rb >= l_pac,
+            mat,
+            gaps,
+            band,
+            &mut a.cigar,
+            &mut a.md,
+        )
+    };
+    let nm = res.map_or(0, |r| r.nm);
     a.nm = (nm as u32) & NM_MASK;
     let (mut pos, is_rev) = index.depos(if rb < l_pac { rb } else { re - 1 });
     a.is_rev = is_rev;

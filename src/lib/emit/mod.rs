@@ -20,18 +20,7 @@ pub use header::{write_header, HeaderError, SamContig};
 pub use record::{Aln, SamFormatter, SamRead};
 
 /// CIGAR operation codes, as bwa stores them in `len << 4 | op`.
-pub mod cigar_op {
-    /// Alignment match or mismatch.
-    pub const M: u32 = 0;
-    /// Insertion to the reference.
-    pub const I: u32 = 1;
-    /// Deletion from the reference.
-    pub const D: u32 = 2;
-    /// Soft clip.
-    pub const S: u32 = 3;
-    /// Hard clip.
-    pub const H: u32 = 4;
-}
+pub use crate::extend::cigar_op;
 
 /// A packed CIGAR operation: `len << 4 | op` (see [`cigar_op`]).
 pub fn cigar_pack(len: u32, op: u32) -> u32 {

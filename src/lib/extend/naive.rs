@@ -1,5 +1,8 @@
-//! Plain full-matrix Gotoh alignments for the property tests: textbook
-//! recurrences (gaps open from H), no band, no tie rules, no shortcuts.
+//! Plain full-matrix Gotoh alignments for the property tests: no band, no
+//! tie rules, no shortcuts. Gaps open from H (textbook) for local
+//! alignment, as bwa's striped `ksw_align2` does; for global alignment and
+//! extension they open from the match state only, as in `ksw_global2` and
+//! `ksw_extend2`, so an insertion is never directly followed by a deletion.
 
 use super::{GapPenalties, ScoreMatrix};
 use proptest::prelude::*;
@@ -11,8 +14,10 @@ fn sc(mat: &ScoreMatrix, t: u8, q: u8) -> i32 {
 }
 
 /// Full DP of an alignment that starts in the corner with score `start`;
-/// `local` floors every cell at 0 (Smith-Waterman). Returns H as rows of
-/// `q.len() + 1` columns, row 0 and column 0 being the borders.
+/// `local` floors every cell at 0 (Smith-Waterman) and lets gaps open from
+/// H; otherwise gaps open only from a match cell (or the start corner).
+/// Returns H as rows of `q.len() + 1` columns, row 0 and column 0 being
+/// the borders.
 fn gotoh(
     q: &[u8],
     t: &[u8],
@@ -26,7 +31,10 @@ fn gotoh(
     let mut h = vec![vec![NEG; m + 1]; n + 1];
     let mut e = vec![vec![NEG; m + 1]; n + 1];
     let mut f = vec![vec![NEG; m + 1]; n + 1];
+    // The cells gaps may open from: H for local, the match state otherwise.
+    let mut open = vec![vec![NEG; m + 1]; n + 1];
     h[0][0] = start;
+    open[0][0] = start;
     for j in 1..=m {
         f[0][j] = start - g.o_ins - g.e_ins * j as i32;
         h[0][j] = f[0][j].max(floor);
@@ -35,10 +43,11 @@ fn gotoh(
         e[i][0] = start - g.o_del - g.e_del * i as i32;
         h[i][0] = e[i][0].max(floor);
         for j in 1..=m {
-            e[i][j] = (e[i - 1][j] - g.e_del).max(h[i - 1][j] - g.o_del - g.e_del);
-            f[i][j] = (f[i][j - 1] - g.e_ins).max(h[i][j - 1] - g.o_ins - g.e_ins);
+            e[i][j] = (e[i - 1][j] - g.e_del).max(open[i - 1][j] - g.o_del - g.e_del);
+            f[i][j] = (f[i][j - 1] - g.e_ins).max(open[i][j - 1] - g.o_ins - g.e_ins);
             let diag = h[i - 1][j - 1] + sc(mat, t[i - 1], q[j - 1]);
             h[i][j] = diag.max(e[i][j]).max(f[i][j]).max(floor);
+            open[i][j] = if local { h[i][j] } else { diag };
         }
     }
     h

@@ -7,8 +7,6 @@
 //! `write_*` helpers here print XA/SA entries in bwa's layout once those
 //! are known.
 
-use std::fmt::{Display, Write};
-
 use super::{approx_mapq_se, AlnReg, SECONDARY_ALT};
 use crate::options::MemOptions;
 
@@ -243,41 +241,6 @@ impl XaGroups {
         self.start.clear();
         self.members.clear();
     }
-}
-
-/// Appends one XA entry in bwa's layout: `name,±pos,CIGAR,NM;` with `pos0`
-/// the 0-based leftmost position and the CIGAR's clips as S.
-pub fn write_xa_entry(
-    out: &mut String,
-    rname: &str,
-    is_rev: bool,
-    pos0: i64,
-    cigar: impl Display,
-    nm: u32,
-) {
-    let strand = if is_rev { '-' } else { '+' };
-    let _ = write!(out, "{rname},{strand}{},{cigar},{nm};", pos0 + 1);
-}
-
-/// Appends one SA entry in bwa's layout: `name,pos,±,CIGAR,MAPQ,NM;` with
-/// `pos0` 0-based and the CIGAR's clips as S (as stored, never H).
-pub fn write_sa_entry(
-    out: &mut String,
-    rname: &str,
-    is_rev: bool,
-    pos0: i64,
-    cigar: impl Display,
-    mapq: u8,
-    nm: u32,
-) {
-    let strand = if is_rev { '-' } else { '+' };
-    let _ = write!(out, "{rname},{},{strand},{cigar},{mapq},{nm};", pos0 + 1);
-}
-
-/// The `pa:f` value text for a non-secondary record with `alt_sc > 0`:
-/// `score / alt_sc` printed with `%.3f`.
-pub fn format_pa(score: i32, alt_sc: i32) -> String {
-    format!("{:.3}", f64::from(score) / f64::from(alt_sc))
 }
 
 #[cfg(test)]
@@ -545,17 +508,7 @@ mod tests {
     }
 
     #[test]
-    fn entry_formats() {
-        let mut s = String::new();
-        write_xa_entry(&mut s, "chr1", true, 99, "10S90M", 2);
-        write_xa_entry(&mut s, "chr2", false, 0, "100M", 0);
-        assert_eq!(s, "chr1,-100,10S90M,2;chr2,+1,100M,0;");
-        let mut s = String::new();
-        write_sa_entry(&mut s, "chr1", false, 9, "80M71S", 60, 0);
-        assert_eq!(s, "chr1,10,+,80M71S,60,0;");
-        assert_eq!(format_pa(151, 150), "1.007");
-        // Exact tie in binary: printf's round-half-even gives 1.062.
-        assert_eq!(format_pa(17, 16), "1.062");
+    fn clip_style() {
         assert!(OutputFlags::default().hard_clips(1, false));
         assert!(!OutputFlags::default().hard_clips(0, false));
         assert!(!OutputFlags::default().hard_clips(1, true));
