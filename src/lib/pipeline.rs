@@ -321,8 +321,6 @@ pub enum RunError {
     Reads(#[from] ReadsError),
     #[error("writing SAM output: {0}")]
     Write(#[source] std::io::Error),
-    #[error("paired-end alignment is not built yet in this version; align the reads as single-end (one FASTQ file)")]
-    PairedNotBuilt,
 }
 
 /// What a run did, for the summary line on stderr.
