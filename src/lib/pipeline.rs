@@ -25,9 +25,12 @@ use crate::extend::{
 };
 use crate::index::FmIndex;
 use crate::options::MemOptions;
-use crate::reads::{BatchReader, ReadBatch, ReadsError};
+use crate::reads::{BatchReader, Layout, ReadBatch, ReadsError};
 use crate::region::{plan_se, sort_dedup_patch, AlnReg, OutputFlags, PatchContext, ReadPlan};
 use crate::seed::{collect_intervals, BiInterval, SeedWorkspace};
+
+mod paired;
+pub use paired::PairWorkspace;
 
 /// bwa's `nst_nt4_table`: A/C/G/T (either case) to 0..3, anything else to 4.
 /// (bwa maps `-` to 5, which only produces garbage; ferrous treats it as N.)
@@ -95,6 +98,8 @@ pub struct Aligner<'a> {
     mat: ScoreMatrix,
     flags: OutputFlags,
     contigs: Vec<SamContig>,
+    /// Forward offset of each contig (bwa's `anns[rid].offset`), for pairing.
+    offsets: Vec<i64>,
 }
 
 impl<'a> Aligner<'a> {
@@ -112,6 +117,7 @@ impl<'a> Aligner<'a> {
                 keep_supp_mapq: f.keep_supp_mapq,
             },
             contigs: sam_contigs(index),
+            offsets: index.contigs().iter().map(|c| c.offset as i64).collect(),
         }
     }
 
@@ -204,10 +210,22 @@ impl<'a> Aligner<'a> {
         ws: &mut ReadWorkspace,
         out: &mut Vec<u8>,
     ) {
+        self.align_single_id(batch, i, batch.first_read + i as u64, ws, out);
+    }
+
+    /// [`Aligner::align_single`] with the read id given: smart pairing
+    /// numbers the single reads of a batch apart from the pairs.
+    fn align_single_id(
+        &self,
+        batch: &ReadBatch,
+        i: usize,
+        id: u64,
+        ws: &mut ReadWorkspace,
+        out: &mut Vec<u8>,
+    ) {
         ws.query.clear();
         ws.query.extend(batch.seq(i).iter().map(|&b| nt4(b)));
         self.find_regions(ws);
-        let id = batch.first_read + i as u64;
         plan_se(self.opt, &self.flags, &mut ws.regs, id, &mut ws.plan);
         self.build_alns(ws);
         let read = SamRead {
@@ -303,8 +321,6 @@ pub enum RunError {
     Reads(#[from] ReadsError),
     #[error("writing SAM output: {0}")]
     Write(#[source] std::io::Error),
-    #[error("paired-end alignment is not built yet in this version; align the reads as single-end (one FASTQ file)")]
-    PairedNotBuilt,
 }
 
 /// What a run did, for the summary line on stderr.
@@ -321,9 +337,43 @@ pub struct RunSummary {
 /// one overlap with aligning the current one.
 pub fn run_single_end<W: Write + Send>(
     aligner: &Aligner,
+    reader: BatchReader,
+    out: &mut W,
+    verbose: bool,
+) -> Result<RunSummary, RunError> {
+    run_batches(aligner, reader, out, verbose, |b| {
+        aligner.align_batch_single(b)
+    })
+}
+
+/// The fused paired-end run: as [`run_single_end`], with reads from two
+/// files (R1, R2 alternating in each batch) or, for `-p`, one interleaved
+/// file whose batches are smart-paired. bwa's insert-size messages go to
+/// stderr once per batch.
+pub fn run_paired_end<W: Write + Send>(
+    aligner: &Aligner,
+    reader: BatchReader,
+    out: &mut W,
+    verbose: bool,
+) -> Result<RunSummary, RunError> {
+    if reader.layout() == Layout::Interleaved {
+        run_batches(aligner, reader, out, verbose, |b| {
+            aligner.align_batch_interleaved(b)
+        })
+    } else {
+        run_batches(aligner, reader, out, verbose, |b| {
+            aligner.align_batch_paired(b)
+        })
+    }
+}
+
+/// The batch loop: reader thread, `align` on this thread, writer thread.
+fn run_batches<W: Write + Send, F: Fn(&ReadBatch) -> Vec<u8>>(
+    aligner: &Aligner,
     mut reader: BatchReader,
     out: &mut W,
     verbose: bool,
+    align: F,
 ) -> Result<RunSummary, RunError> {
     let batch_bases = aligner.opt.batch_size();
     let mut summary = RunSummary::default();
@@ -361,7 +411,7 @@ pub fn run_single_end<W: Write + Send>(
                 }
             };
             let start = Instant::now();
-            let text = aligner.align_batch_single(&batch);
+            let text = align(&batch);
             summary.reads += batch.len() as u64;
             summary.bases += batch.total_bases();
             summary.batches += 1;

@@ -9,19 +9,25 @@ use anyhow::Context;
 use ferrous::emit::header::pg_line;
 use ferrous::emit::write_header;
 use ferrous::index::FmIndex;
-use ferrous::pipeline::{run_single_end, Aligner, RunError};
-use ferrous::reads::BatchReader;
+use ferrous::pipeline::{run_paired_end, run_single_end, Aligner, RunError, RunSummary};
+use ferrous::reads::{BatchReader, Layout};
 
 use crate::cli::MemArgs;
 
 pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let opt = args.resolve()?;
-    if args.reads2.is_some() || opt.flags.smart_pairing {
-        return Err(RunError::PairedNotBuilt.into());
-    }
     let index = FmIndex::open(&args.index)
         .with_context(|| format!("opening the index {}", args.index.display()))?;
-    let reader = BatchReader::single(&args.reads1)?;
+    let reader = if opt.flags.smart_pairing {
+        if args.reads2.is_some() && opt.verbosity >= 2 {
+            eprintln!("[W::mem] when '-p' is in use, the second query file is ignored.");
+        }
+        BatchReader::interleaved(&args.reads1)?
+    } else if let Some(r2) = &args.reads2 {
+        BatchReader::paired(&args.reads1, r2)?
+    } else {
+        BatchReader::single(&args.reads1)?
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opt.n_threads.max(1) as usize)
         .build()
@@ -44,11 +50,20 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
         );
     }
     let verbose = opt.verbosity >= 3;
+    let paired = reader.layout() != Layout::Single;
+    let run_all = |out: &mut (dyn Write + Send)| -> Result<RunSummary, RunError> {
+        let mut out = out;
+        if paired {
+            run_paired_end(&aligner, reader, &mut out, verbose)
+        } else {
+            run_single_end(&aligner, reader, &mut out, verbose)
+        }
+    };
     match &args.output {
         None => {
             let mut out = BufWriter::with_capacity(1 << 20, io::stdout());
             out.write_all(&header).context("writing SAM output")?;
-            let summary = pool.install(|| run_single_end(&aligner, reader, &mut out, verbose))?;
+            let summary = pool.install(|| run_all(&mut out))?;
             report(verbose, summary.reads, summary.bases);
         }
         Some(path) => {
@@ -60,7 +75,7 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
                 out.write_all(&header)
                     .with_context(|| format!("writing {}", tmp.display()))?;
                 let summary = pool
-                    .install(|| run_single_end(&aligner, reader, &mut out, verbose))
+                    .install(|| run_all(&mut out))
                     .with_context(|| format!("writing {}", path.display()))?;
                 let file = out
                     .into_inner()

@@ -1,0 +1,430 @@
+//! The paired-end half of the fused runner: bwa's `mem_process_seqs` with
+//! `MEM_F_PE` (regions of every read, the batch's insert-size model, then
+//! `mem_sam_pe` per pair) and smart pairing for `-p` (`bseq_classify`).
+
+use rayon::prelude::*;
+
+use super::{nt4, Aligner, ReadWorkspace};
+use crate::emit::{region_to_aln, Aln, AlnWorkspace, SamFormatter, SamRead};
+use crate::pair::{
+    best_pair, estimate_insert_sizes, infer_dir, pair_mapq, raw_mapq, stats_from_override,
+    unique_insert, PairScratch, PairStats,
+};
+use crate::reads::{ReadBatch, SmartPairs};
+use crate::region::{
+    approx_mapq_se, mark_primary_se, reorder_primary5, select_records, AlnReg, PrimaryScratch,
+    XaGroups,
+};
+use crate::rescue::{mate_sw, RescueWorkspace};
+
+/// Pairs finished per rayon task.
+const PAIR_CHUNK: usize = 32;
+
+/// Per-thread buffers for finishing pairs, reused from pair to pair.
+#[derive(Debug, Default)]
+pub struct PairWorkspace {
+    read: ReadWorkspace,
+    queries: [Vec<u8>; 2],
+    anchors: Vec<AlnReg>,
+    rescue: RescueWorkspace,
+    primary: PrimaryScratch,
+    pair: PairScratch,
+    xa: XaGroups,
+    aln: AlnWorkspace,
+    recs: [Vec<Aln>; 2],
+    mates: Vec<Aln>,
+}
+
+impl Aligner<'_> {
+    /// The de-duplicated regions of reads `reads` of `batch` (bwa's
+    /// `worker1`), computed in parallel, in the order given.
+    fn regions_of(&self, batch: &ReadBatch, reads: &[usize]) -> Vec<Vec<AlnReg>> {
+        reads
+            .par_iter()
+            .with_min_len(16)
+            .map_init(ReadWorkspace::default, |ws, &r| {
+                ws.query.clear();
+                ws.query.extend(batch.seq(r).iter().map(|&b| nt4(b)));
+                self.find_regions(ws);
+                ws.regs.clone()
+            })
+            .collect()
+    }
+
+    /// The insert-size model for pairs whose regions are `regs` (read 1,
+    /// read 2 alternating): `-I` when given, else bwa's `mem_pestat` with
+    /// its messages on stderr.
+    fn pair_stats(&self, regs: &[Vec<AlnReg>]) -> PairStats {
+        if let Some(ov) = &self.opt.insert_size {
+            return stats_from_override(ov);
+        }
+        let l_pac = self.index.l_pac() as i64;
+        let mut inserts: [Vec<u64>; 4] = Default::default();
+        for p in regs.chunks_exact(2) {
+            if let Some((d, is)) = unique_insert(self.opt, l_pac, &p[0], &p[1]) {
+                inserts[d].push(is);
+            }
+        }
+        let mut log = String::new();
+        let pes = estimate_insert_sizes(inserts, self.opt.verbosity >= 3, &mut log);
+        eprint!("{log}");
+        pes
+    }
+
+    /// Aligns a paired batch (read `2k` and `2k + 1` are mates) and returns
+    /// its SAM text in input order. Pair ids start at `first_read / 2`, as
+    /// bwa numbers them; the text does not depend on the thread count.
+    pub fn align_batch_paired(&self, batch: &ReadBatch) -> Vec<u8> {
+        let reads: Vec<usize> = (0..batch.len() & !1).collect();
+        let texts = self.align_pairs(batch, &reads, batch.first_read >> 1, PAIR_CHUNK);
+        texts.concat()
+    }
+
+    /// Aligns a batch of interleaved reads with smart pairing (`-p`):
+    /// consecutive reads with equal names are a pair, other reads are
+    /// aligned as single-end reads with ids from `first_read`; pair ids
+    /// start at `(first_read + singles) / 2`. Output in input order.
+    pub fn align_batch_interleaved(&self, batch: &ReadBatch) -> Vec<u8> {
+        let mut sp = SmartPairs::default();
+        sp.classify(batch);
+        if self.opt.verbosity >= 3 {
+            eprintln!(
+                "[M::process] {} single-end sequences; {} paired-end sequences",
+                sp.singles.len(),
+                sp.pairs.len()
+            );
+        }
+        let n = batch.len();
+        let mut per_read: Vec<Vec<u8>> = vec![Vec::new(); n];
+        let singles: Vec<Vec<u8>> = sp
+            .singles
+            .par_iter()
+            .enumerate()
+            .map_init(ReadWorkspace::default, |ws, (k, &r)| {
+                let mut out = Vec::new();
+                self.align_single_id(batch, r, batch.first_read + k as u64, ws, &mut out);
+                out
+            })
+            .collect();
+        for (&r, t) in sp.singles.iter().zip(singles) {
+            per_read[r] = t;
+        }
+        if !sp.pairs.is_empty() {
+            let first = (batch.first_read + sp.singles.len() as u64) >> 1;
+            let texts = self.align_pairs(batch, &sp.pairs, first, 1);
+            for (k, t) in texts.into_iter().enumerate() {
+                per_read[sp.pairs[2 * k]] = t;
+            }
+        }
+        per_read.concat()
+    }
+
+    /// bwa's paired `mem_process_seqs` over the reads `reads` of `batch`
+    /// (mates at `2k`, `2k + 1`): regions, model, then each pair finished in
+    /// parallel. Returns the text of `chunk` pairs per element, in order.
+    fn align_pairs(
+        &self,
+        batch: &ReadBatch,
+        reads: &[usize],
+        first_pair: u64,
+        chunk: usize,
+    ) -> Vec<Vec<u8>> {
+        let mut regs = self.regions_of(batch, reads);
+        let pes = self.pair_stats(&regs);
+        regs.par_chunks_mut(2 * chunk)
+            .zip(reads.par_chunks(2 * chunk))
+            .enumerate()
+            .map_init(PairWorkspace::default, |ws, (c, (regs, reads))| {
+                let mut out = Vec::with_capacity(chunk * 1200);
+                for (k, (r, idx)) in regs
+                    .chunks_exact_mut(2)
+                    .zip(reads.chunks_exact(2))
+                    .enumerate()
+                {
+                    let id = first_pair + (c * chunk + k) as u64;
+                    let (r0, r1) = r.split_at_mut(1);
+                    self.finish_pair(
+                        batch,
+                        [idx[0], idx[1]],
+                        [&mut r0[0], &mut r1[0]],
+                        id,
+                        &pes,
+                        ws,
+                        &mut out,
+                    );
+                }
+                out
+            })
+            .collect()
+    }
+
+    /// bwa's `mem_sam_pe` for one pair: mate rescue, primary marking,
+    /// pairing, MAPQ and flags; appends the SAM lines of read 1 then read 2.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_pair(
+        &self,
+        batch: &ReadBatch,
+        idx: [usize; 2],
+        regs: [&mut Vec<AlnReg>; 2],
+        id: u64,
+        pes: &PairStats,
+        ws: &mut PairWorkspace,
+        out: &mut Vec<u8>,
+    ) {
+        let opt = self.opt;
+        let l_pac = self.index.l_pac() as i64;
+        let [a0, a1] = regs;
+        let a = [a0, a1];
+        for (q, &i) in ws.queries.iter_mut().zip(idx.iter()) {
+            q.clear();
+            q.extend(batch.seq(i).iter().map(|&b| nt4(b)));
+        }
+        if !opt.flags.no_rescue {
+            // Anchors of both reads are taken before any rescue.
+            ws.anchors.clear();
+            let mut n_anchor = [0usize; 2];
+            for i in 0..2 {
+                if let Some(best) = a[i].first().map(|r| r.score) {
+                    let before = ws.anchors.len();
+                    ws.anchors.extend(
+                        a[i].iter()
+                            .filter(|r| r.score >= best - opt.pen_unpaired)
+                            .copied(),
+                    );
+                    n_anchor[i] = ws.anchors.len() - before;
+                }
+            }
+            let mut start = 0;
+            for i in 0..2 {
+                let limit = n_anchor[i].min(opt.max_matesw.max(0) as usize);
+                for j in 0..limit {
+                    let anchor = ws.anchors[start + j];
+                    mate_sw(
+                        opt,
+                        &self.mat,
+                        self.index,
+                        pes,
+                        &anchor,
+                        &ws.queries[1 - i],
+                        a[1 - i],
+                        &mut ws.rescue,
+                    );
+                }
+                start += n_anchor[i];
+            }
+        }
+        let mut n_pri = [0usize; 2];
+        for i in 0..2 {
+            n_pri[i] = mark_primary_se(opt, a[i], (id << 1) | i as u64, &mut ws.primary);
+        }
+        if self.flags.primary5 {
+            reorder_primary5(opt.t, a[0]);
+            reorder_primary5(opt.t, a[1]);
+        }
+        if !opt.flags.no_pairing && n_pri[0] > 0 && n_pri[1] > 0 {
+            let choice = best_pair(
+                opt,
+                l_pac,
+                &self.offsets,
+                pes,
+                [&a[0][..], &a[1][..]],
+                n_pri,
+                id,
+                &mut ws.pair,
+            );
+            if let Some(c) = choice.filter(|c| c.score > 0) {
+                let is_multi = |r: &[AlnReg], n: usize| {
+                    r[1..n].iter().any(|x| x.secondary < 0 && x.score >= opt.t)
+                };
+                if !is_multi(a[0], n_pri[0]) && !is_multi(a[1], n_pri[1]) {
+                    self.write_paired(batch, idx, a, n_pri, c, ws, out);
+                    return;
+                }
+            }
+        }
+        self.write_unpaired(batch, idx, a, n_pri, pes, ws, out);
+    }
+
+    /// The pairing path of `mem_sam_pe`: one record per read (plus an ALT
+    /// supplementary), MAPQ from the pair.
+    #[allow(clippy::too_many_arguments)]
+    fn write_paired(
+        &self,
+        batch: &ReadBatch,
+        idx: [usize; 2],
+        a: [&mut Vec<AlnReg>; 2],
+        n_pri: [usize; 2],
+        c: crate::pair::PairChoice,
+        ws: &mut PairWorkspace,
+        out: &mut Vec<u8>,
+    ) {
+        let opt = self.opt;
+        let o = c.score;
+        let mut z = c.z;
+        let score_un = a[0][0].score + a[1][0].score - opt.pen_unpaired;
+        let subo = c.sub.max(score_un);
+        let q_pe = pair_mapq(opt, o, subo, c.n_sub, [a[0][0].frac_rep, a[1][0].frac_rep]);
+        let mut q_se = [0i32; 2];
+        let mut extra_flag = 1u32;
+        if o > score_un {
+            for i in 0..2 {
+                let s = a[i][z[i]].secondary;
+                if s >= 0 {
+                    let parent = a[i][s as usize].score;
+                    let ci = &mut a[i][z[i]];
+                    ci.sub = parent;
+                    ci.secondary = -2;
+                }
+                let ci = &a[i][z[i]];
+                let q = approx_mapq_se(opt, ci);
+                let q = if q > q_pe { q } else { q_pe.min(q + 40) };
+                q_se[i] = q.min(raw_mapq(ci.score - ci.csub, opt.a));
+            }
+            extra_flag |= 2;
+        } else {
+            z = [0, 0];
+            for i in 0..2 {
+                q_se[i] = approx_mapq_se(opt, &a[i][0]);
+            }
+        }
+        for i in 0..2 {
+            let k = a[i][z[i]].secondary_all;
+            if k >= 0 && (k as usize) < n_pri[i] {
+                for j in 0..a[i].len() {
+                    if a[i][j].secondary_all == k || j == k as usize {
+                        a[i][j].secondary_all = z[i] as i32;
+                    }
+                }
+                a[i][z[i]].secondary_all = -1;
+            }
+        }
+        for i in 0..2 {
+            let regs = &a[i][..];
+            let query = &ws.queries[i];
+            if self.flags.all {
+                ws.xa.clear();
+            } else {
+                ws.xa.compute(opt, regs);
+            }
+            let recs = &mut ws.recs[i];
+            recs.clear();
+            let mut h = region_to_aln(opt, &self.mat, self.index, query, &regs[z[i]], &mut ws.aln);
+            h.mapq = q_se[i].clamp(0, 255) as u8;
+            h.flag |= (0x40 << i) | extra_flag;
+            h.xa = self.xa_string(&ws.xa, z[i], regs, query, &mut ws.aln);
+            recs.push(h);
+            if n_pri[i] < regs.len() {
+                let p = &regs[n_pri[i]];
+                if p.score >= opt.t && p.secondary < 0 && p.is_alt {
+                    let mut g = region_to_aln(opt, &self.mat, self.index, query, p, &mut ws.aln);
+                    g.flag |= 0x800 | (0x40 << i) | extra_flag;
+                    g.xa = self.xa_string(&ws.xa, n_pri[i], regs, query, &mut ws.aln);
+                    recs.push(g);
+                }
+            }
+        }
+        let fmt = SamFormatter::new(&self.contigs, opt);
+        for (i, &r) in idx.iter().enumerate() {
+            let read = sam_read(batch, r, &ws.queries[i]);
+            fmt.write_read(out, &read, &ws.recs[i], 0, Some(&ws.recs[1 - i][0]));
+        }
+    }
+
+    /// The XA text of region `k`'s record from groups `xa`.
+    fn xa_string(
+        &self,
+        xa: &XaGroups,
+        k: usize,
+        regs: &[AlnReg],
+        query: &[u8],
+        aln: &mut AlnWorkspace,
+    ) -> String {
+        let mut s = String::new();
+        for &m in xa.group(k) {
+            let t = region_to_aln(self.opt, &self.mat, self.index, query, &regs[m], aln);
+            let name = &self.contigs[t.rid as usize].name;
+            crate::emit::tags::push_xa_entry(&mut s, name, t.pos, t.is_rev, &t.cigar, t.nm);
+        }
+        s
+    }
+
+    /// The no-pairing path of `mem_sam_pe` (also `-P`): each read printed
+    /// as single-end (`mem_reg2sam`) with its mate's best hit as the mate,
+    /// and 0x2 when those best hits happen to be a proper pair.
+    #[allow(clippy::too_many_arguments)]
+    fn write_unpaired(
+        &self,
+        batch: &ReadBatch,
+        idx: [usize; 2],
+        a: [&mut Vec<AlnReg>; 2],
+        n_pri: [usize; 2],
+        pes: &PairStats,
+        ws: &mut PairWorkspace,
+        out: &mut Vec<u8>,
+    ) {
+        let opt = self.opt;
+        ws.mates.clear();
+        for i in 0..2 {
+            let r = &a[i];
+            let which = if r.is_empty() {
+                None
+            } else if r[0].score >= opt.t {
+                Some(0)
+            } else if n_pri[i] < r.len() && r[n_pri[i]].score >= opt.t {
+                Some(n_pri[i])
+            } else {
+                None
+            };
+            let h = match which {
+                Some(w) => region_to_aln(
+                    opt,
+                    &self.mat,
+                    self.index,
+                    &ws.queries[i],
+                    &r[w],
+                    &mut ws.aln,
+                ),
+                None => Aln::unmapped(0),
+            };
+            ws.mates.push(h);
+        }
+        let mut extra_flag = 1u32;
+        let (h0, h1) = (&ws.mates[0], &ws.mates[1]);
+        if !opt.flags.no_pairing && h0.rid == h1.rid && h0.rid >= 0 {
+            let (d, dist) = infer_dir(self.index.l_pac() as i64, a[0][0].rb, a[1][0].rb);
+            let p = &pes[d];
+            if !p.failed && dist >= i64::from(p.low) && dist <= i64::from(p.high) {
+                extra_flag |= 2;
+            }
+        }
+        let fmt = SamFormatter::new(&self.contigs, opt);
+        let [a0, a1] = a;
+        for (i, regs) in [a0, a1].into_iter().enumerate() {
+            let flag = ((0x40 << i) | 1) | extra_flag;
+            let rw = &mut ws.read;
+            std::mem::swap(&mut rw.query, &mut ws.queries[i]);
+            std::mem::swap(&mut rw.regs, regs);
+            if self.flags.all {
+                rw.plan.xa.clear();
+            } else {
+                rw.plan.xa.compute(opt, &rw.regs);
+            }
+            select_records(opt, &self.flags, &rw.regs, flag, &mut rw.plan.records);
+            self.build_alns(rw);
+            let read = sam_read(batch, idx[i], &rw.query);
+            fmt.write_read(out, &read, &rw.alns, flag, Some(&ws.mates[1 - i]));
+            std::mem::swap(&mut rw.query, &mut ws.queries[i]);
+            std::mem::swap(&mut rw.regs, regs);
+        }
+    }
+}
+
+/// What the formatter needs of read `i` of `batch` (bases already coded).
+fn sam_read<'b>(batch: &'b ReadBatch, i: usize, seq: &'b [u8]) -> SamRead<'b> {
+    SamRead {
+        name: batch.name(i),
+        seq,
+        qual: batch.qual(i),
+        comment: Some(batch.comment(i)).filter(|c| !c.is_empty()),
+    }
+}
