@@ -11,13 +11,14 @@ mkdir -p "$out"
 echo "== ferrous $($bin --version)"
 echo "== indexing data/small/ref.fa"
 "$bin" index -p "$out/ref.fa" data/small/ref.fa
-echo "== aligning data/small/reads_1.fq.gz (single-end) -> $out/small.sam"
-"$bin" mem -t 2 -o "$out/small.sam" "$out/ref.fa" data/small/reads_1.fq.gz
+reads=(data/small/reads_1.fq.gz data/small/reads_2.fq.gz)
+echo "== aligning ${reads[*]} (paired-end) -> $out/small.sam"
+"$bin" mem -t 2 -o "$out/small.sam" "$out/ref.fa" "${reads[@]}"
 echo "   $(grep -vc '^@' "$out/small.sam") SAM records"
 if command -v bwa >/dev/null; then
   cp data/small/ref.fa "$out/bwa-ref.fa"
   bwa index "$out/bwa-ref.fa" 2>/dev/null
-  bwa mem -t 2 "$out/bwa-ref.fa" data/small/reads_1.fq.gz 2>/dev/null > "$out/bwa.sam"
+  bwa mem -t 2 "$out/bwa-ref.fa" "${reads[@]}" 2>/dev/null > "$out/bwa.sam"
   if diff <(grep -v '^@PG' "$out/small.sam") <(grep -v '^@PG' "$out/bwa.sam") >/dev/null; then
     echo "== identical to bwa mem (all lines but @PG)"
   else

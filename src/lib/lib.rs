@@ -12,11 +12,11 @@
 //! | chaining, chain filters        | [`chain`]    | `ferrous chain`  | library only |
 //! | SW extension, SW kernels       | [`extend`]   | `ferrous extend` | library only |
 //! | dedup, primary, MAPQ, records  | [`region`]   | (in `extend`/`emit`) | library only |
-//! | pairing                        | [`pair`]     | `ferrous pair`   | planned |
-//! | mate rescue                    | [`rescue`]   | `ferrous rescue` | planned |
+//! | insert size, pairing           | [`pair`]     | `ferrous pair`   | library only |
+//! | mate rescue                    | [`rescue`]   | `ferrous rescue` | library only |
 //! | SAM output                     | [`emit`]     | `ferrous emit`   | library only |
 //! | batch files                    | [`batch`]    | (between stages) | planned |
-//! | fused run                      | [`pipeline`] | `ferrous mem`    | single-end working |
+//! | fused run                      | [`pipeline`] | `ferrous mem`    | working (single- and paired-end) |
 //!
 //! Shared pieces: [`options`] (bwa mem's options and defaults, one type for
 //! every stage) and [`util`] (bwa's tie-deciding sort and hash).
