@@ -1,0 +1,215 @@
+//! [`ChainBatch`]: the chains of every read of a batch with their seeds
+//! (output of `ferrous chain`, input of `ferrous extend`).
+
+use serde::{Deserialize, Serialize};
+
+use super::offsets::{ends_ok, range, same_len};
+use crate::chain::{Chain, ChainSet, Seed};
+
+/// The [`ChainSet`] of each read, stored as structure-of-arrays on two
+/// levels: read `i` owns chains `read_ends[i - 1] .. read_ends[i]` of the
+/// chain vectors, and chain `c` owns seeds `seed_ends[c - 1] .. seed_ends[c]`
+/// of the seed vectors, in chain order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ChainBatchRepr")]
+pub struct ChainBatch {
+    read_ends: Vec<u64>,
+    // One entry per chain.
+    seed_ends: Vec<u64>,
+    pos: Vec<i64>,
+    rid: Vec<i32>,
+    w: Vec<i32>,
+    kept: Vec<i32>,
+    first: Vec<i32>,
+    is_alt: Vec<bool>,
+    frac_rep: Vec<f32>,
+    // One entry per seed.
+    rbeg: Vec<i64>,
+    qbeg: Vec<i32>,
+    len: Vec<i32>,
+    score: Vec<i32>,
+}
+
+/// The serialised shape of [`ChainBatch`], checked on the way in.
+#[derive(Deserialize)]
+struct ChainBatchRepr {
+    read_ends: Vec<u64>,
+    seed_ends: Vec<u64>,
+    pos: Vec<i64>,
+    rid: Vec<i32>,
+    w: Vec<i32>,
+    kept: Vec<i32>,
+    first: Vec<i32>,
+    is_alt: Vec<bool>,
+    frac_rep: Vec<f32>,
+    rbeg: Vec<i64>,
+    qbeg: Vec<i32>,
+    len: Vec<i32>,
+    score: Vec<i32>,
+}
+
+impl TryFrom<ChainBatchRepr> for ChainBatch {
+    type Error = String;
+
+    fn try_from(r: ChainBatchRepr) -> Result<Self, String> {
+        let n_chains = r.seed_ends.len();
+        let chain_lens = [
+            n_chains,
+            r.pos.len(),
+            r.rid.len(),
+            r.w.len(),
+            r.kept.len(),
+            r.first.len(),
+            r.is_alt.len(),
+            r.frac_rep.len(),
+        ];
+        if !same_len(&chain_lens) {
+            return Err("chains: chain vectors have different lengths".into());
+        }
+        let n_seeds = r.rbeg.len();
+        if !same_len(&[n_seeds, r.qbeg.len(), r.len.len(), r.score.len()]) {
+            return Err("chains: seed vectors have different lengths".into());
+        }
+        if !ends_ok(&r.read_ends, n_chains) {
+            return Err("chains: read_ends decrease or do not end at the chain count".into());
+        }
+        if !ends_ok(&r.seed_ends, n_seeds) {
+            return Err("chains: seed_ends decrease or do not end at the seed count".into());
+        }
+        if let Some(j) = (0..n_seeds).find(|&j| r.qbeg[j] < 0 || r.len[j] < 0 || r.rbeg[j] < 0) {
+            return Err(format!("chains: seed {j} has a negative start or length"));
+        }
+        Ok(ChainBatch {
+            read_ends: r.read_ends,
+            seed_ends: r.seed_ends,
+            pos: r.pos,
+            rid: r.rid,
+            w: r.w,
+            kept: r.kept,
+            first: r.first,
+            is_alt: r.is_alt,
+            frac_rep: r.frac_rep,
+            rbeg: r.rbeg,
+            qbeg: r.qbeg,
+            len: r.len,
+            score: r.score,
+        })
+    }
+}
+
+impl ChainBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of reads.
+    pub fn len(&self) -> usize {
+        self.read_ends.len()
+    }
+
+    /// Whether the batch holds no read.
+    pub fn is_empty(&self) -> bool {
+        self.read_ends.is_empty()
+    }
+
+    /// Number of chains over all reads.
+    pub fn n_chains(&self) -> usize {
+        self.seed_ends.len()
+    }
+
+    /// Number of seeds over all chains.
+    pub fn n_seeds(&self) -> usize {
+        self.rbeg.len()
+    }
+
+    /// Removes all reads, keeping the allocated memory.
+    pub fn clear(&mut self) {
+        self.read_ends.clear();
+        self.seed_ends.clear();
+        self.pos.clear();
+        self.rid.clear();
+        self.w.clear();
+        self.kept.clear();
+        self.first.clear();
+        self.is_alt.clear();
+        self.frac_rep.clear();
+        self.rbeg.clear();
+        self.qbeg.clear();
+        self.len.clear();
+        self.score.clear();
+    }
+
+    /// Appends the next read's chains, each with the seeds
+    /// [`ChainSet::seeds_of`] gives it (seeds no chain owns are dropped).
+    pub fn push_read(&mut self, set: &ChainSet) {
+        for (c, seeds) in set.iter() {
+            for s in seeds {
+                self.rbeg.push(s.rbeg);
+                self.qbeg.push(s.qbeg);
+                self.len.push(s.len);
+                self.score.push(s.score);
+            }
+            self.seed_ends.push(self.rbeg.len() as u64);
+            self.pos.push(c.pos);
+            self.rid.push(c.rid);
+            self.w.push(c.w);
+            self.kept.push(c.kept);
+            self.first.push(c.first);
+            self.is_alt.push(c.is_alt);
+            self.frac_rep.push(c.frac_rep);
+        }
+        self.read_ends.push(self.seed_ends.len() as u64);
+    }
+
+    /// Number of chains of read `i`. Panics if `i >= len()`.
+    pub fn read_len(&self, i: usize) -> usize {
+        range(&self.read_ends, i).len()
+    }
+
+    /// Replaces `out`'s content with the chains of read `i`: chains in
+    /// stored order, each owning a contiguous run of `out.seeds` in chain
+    /// order. Panics if `i >= len()`.
+    pub fn read_into(&self, i: usize, out: &mut ChainSet) {
+        out.clear();
+        for c in range(&self.read_ends, i) {
+            let seeds = range(&self.seed_ends, c);
+            let seed_beg = out.seeds.len();
+            out.seeds.extend(seeds.clone().map(|j| Seed {
+                rbeg: self.rbeg[j],
+                qbeg: self.qbeg[j],
+                len: self.len[j],
+                score: self.score[j],
+            }));
+            out.chains.push(Chain {
+                seed_beg,
+                n_seeds: seeds.len(),
+                pos: self.pos[c],
+                rid: self.rid[c],
+                w: self.w[c],
+                kept: self.kept[c],
+                first: self.first[c],
+                is_alt: self.is_alt[c],
+                frac_rep: self.frac_rep[c],
+            });
+        }
+    }
+
+    /// The largest query end (`qbeg + len`) of read `i`'s seeds, 0 if
+    /// none: checked against the read length on decode.
+    pub(crate) fn max_query_end(&self, i: usize) -> u64 {
+        let r = range(&self.read_ends, i);
+        if r.is_empty() {
+            return 0;
+        }
+        let seeds = self.seed_ends_start(r.start)..self.seed_ends[r.end - 1] as usize;
+        seeds
+            .map(|j| self.qbeg[j] as u64 + self.len[j] as u64)
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn seed_ends_start(&self, c: usize) -> usize {
+        range(&self.seed_ends, c).start
+    }
+}

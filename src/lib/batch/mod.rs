@@ -1,0 +1,270 @@
+//! Batch files: what one pipeline stage writes and the next one reads, so
+//! that a workflow engine can run `ferrous seed`, `chain`, `extend`, `pair`,
+//! `rescue` and `emit` as separate jobs. The layout is specified in
+//! `docs/batch-format.md`.
+//!
+//! A file is one zstd frame (content checksum on) holding the MessagePack
+//! form (named fields) of a [`BatchFile`]: a [`BatchHeader`] (magic, format
+//! version, the [`Stage`] that wrote it, read numbering, index and options
+//! fingerprints, the options themselves) and a [`Payload`]: the reads, plus
+//! the output of the writing stage as structure-of-arrays
+//! ([`SeedBatch`], [`ChainBatch`], [`RegionBatch`]).
+//!
+//! [`write_batch`] writes through a temporary file and renames it, so a
+//! reader never sees half a batch; [`read_batch`] checks everything it can
+//! (frame checksum, magic, version, stage, fingerprints, offsets, counts)
+//! and answers a [`BatchError`] naming the file, never a panic.
+
+mod chains;
+mod codec;
+mod error;
+mod offsets;
+mod regions;
+mod seeds;
+
+pub use chains::ChainBatch;
+pub use codec::{decode_batch, encode_batch, read_batch, write_batch, write_batch_with_level};
+pub use error::BatchError;
+pub use regions::RegionBatch;
+pub use seeds::SeedBatch;
+
+use serde::{Deserialize, Serialize};
+
+use crate::options::MemOptions;
+use crate::reads::ReadBatch;
+
+/// The `magic` of every batch header.
+pub const MAGIC: &str = "ferrous-batch";
+
+/// The format version this build writes and reads. Bumped on any change a
+/// reader of the previous version would misread (see the docs).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// zstd level [`write_batch`] uses.
+pub const DEFAULT_LEVEL: i32 = 1;
+
+/// The stage that wrote a batch, which is what the batch holds besides
+/// its reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Stage {
+    /// Reads only, cut from FASTA/FASTQ input (input of `ferrous seed`).
+    Reads,
+    /// Reads and their seed intervals (written by `ferrous seed`).
+    Seeds,
+    /// Reads and their chains (written by `ferrous chain`).
+    Chains,
+    /// Reads and their de-duplicated regions (written by `ferrous extend`).
+    Regions,
+    /// Reads and their regions after mate rescue and pairing (written by
+    /// `ferrous pair` / `ferrous rescue`).
+    Paired,
+}
+
+impl Stage {
+    /// The subcommand (or step) that writes batches of this stage.
+    pub fn writer(self) -> &'static str {
+        match self {
+            Stage::Reads => "reads",
+            Stage::Seeds => "seed",
+            Stage::Chains => "chain",
+            Stage::Regions => "extend",
+            Stage::Paired => "pair",
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Everything about a batch but its data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchHeader {
+    /// Always [`MAGIC`].
+    pub magic: String,
+    /// [`FORMAT_VERSION`] of the writer.
+    pub version: u32,
+    /// The stage that wrote the batch.
+    pub stage: Stage,
+    /// Number of the batch in the run, from 0.
+    pub batch_index: u64,
+    /// Global index of the batch's first read (bwa's `n_processed`); equals
+    /// the reads' `first_read`.
+    pub first_read: u64,
+    /// Number of reads (for paired input, twice the number of pairs).
+    pub n_reads: u64,
+    /// Whether reads `2k` and `2k + 1` are mates.
+    pub paired: bool,
+    /// [`crate::index::FmIndex::fingerprint`] of the index used (0 for a
+    /// [`Stage::Reads`] batch made without one).
+    pub index_fingerprint: u64,
+    /// [`MemOptions::fingerprint`] of `options`.
+    pub options_fingerprint: u64,
+    /// The resolved options of the run.
+    pub options: MemOptions,
+    /// Version of the ferrous that wrote the batch (informational).
+    pub ferrous_version: String,
+}
+
+/// A batch's data: the reads, and what the writing stage computed for
+/// each of them (one entry per read, in read order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Payload {
+    Reads {
+        reads: ReadBatch,
+    },
+    Seeds {
+        reads: ReadBatch,
+        seeds: SeedBatch,
+    },
+    Chains {
+        reads: ReadBatch,
+        chains: ChainBatch,
+    },
+    Regions {
+        reads: ReadBatch,
+        regions: RegionBatch,
+    },
+    Paired {
+        reads: ReadBatch,
+        regions: RegionBatch,
+    },
+}
+
+impl Payload {
+    /// The stage whose output this is.
+    pub fn stage(&self) -> Stage {
+        match self {
+            Payload::Reads { .. } => Stage::Reads,
+            Payload::Seeds { .. } => Stage::Seeds,
+            Payload::Chains { .. } => Stage::Chains,
+            Payload::Regions { .. } => Stage::Regions,
+            Payload::Paired { .. } => Stage::Paired,
+        }
+    }
+
+    /// The reads.
+    pub fn reads(&self) -> &ReadBatch {
+        match self {
+            Payload::Reads { reads }
+            | Payload::Seeds { reads, .. }
+            | Payload::Chains { reads, .. }
+            | Payload::Regions { reads, .. }
+            | Payload::Paired { reads, .. } => reads,
+        }
+    }
+
+    /// Checks that the stage's data has one entry per read and stays
+    /// within each read's length.
+    fn check(&self) -> Result<(), String> {
+        let reads = self.reads();
+        let n = reads.len();
+        let (what, len, max_end): (&str, usize, &dyn Fn(usize) -> u64) = match self {
+            Payload::Reads { .. } => return Ok(()),
+            Payload::Seeds { seeds, .. } => ("seeds", seeds.len(), &|i| seeds.max_query_end(i)),
+            Payload::Chains { chains, .. } => {
+                ("chains", chains.len(), &|i| chains.max_query_end(i))
+            }
+            Payload::Regions { regions, .. } | Payload::Paired { regions, .. } => {
+                ("regions", regions.len(), &|i| regions.max_query_end(i))
+            }
+        };
+        if len != n {
+            return Err(format!("{what} for {len} reads, but {n} reads"));
+        }
+        match (0..n).find(|&i| max_end(i) > reads.seq_len(i) as u64) {
+            Some(i) => Err(format!(
+                "{what} of read {} reach past its {} bases",
+                reads.first_read + i as u64,
+                reads.seq_len(i)
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A whole batch file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchFile {
+    pub header: BatchHeader,
+    pub payload: Payload,
+}
+
+impl BatchFile {
+    /// A batch of `payload`, with the header filled in from it (stage, read
+    /// numbering) and from the arguments (options and their fingerprint,
+    /// this build's version).
+    pub fn new(
+        payload: Payload,
+        batch_index: u64,
+        paired: bool,
+        index_fingerprint: u64,
+        options: &MemOptions,
+    ) -> Self {
+        let reads = payload.reads();
+        BatchFile {
+            header: BatchHeader {
+                magic: MAGIC.to_string(),
+                version: FORMAT_VERSION,
+                stage: payload.stage(),
+                batch_index,
+                first_read: reads.first_read,
+                n_reads: reads.len() as u64,
+                paired,
+                index_fingerprint,
+                options_fingerprint: options.fingerprint(),
+                options: options.clone(),
+                ferrous_version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            payload,
+        }
+    }
+
+    /// The header's claims against the payload and the options.
+    fn check(&self) -> Result<(), String> {
+        let h = &self.header;
+        let reads = self.payload.reads();
+        if h.stage != self.payload.stage() {
+            return Err(format!(
+                "header says stage {} but the payload holds {} data",
+                h.stage,
+                self.payload.stage()
+            ));
+        }
+        if h.n_reads != reads.len() as u64 || h.first_read != reads.first_read {
+            return Err(format!(
+                "header says reads {}..+{} but the payload holds {}..+{}",
+                h.first_read,
+                h.n_reads,
+                reads.first_read,
+                reads.len()
+            ));
+        }
+        if h.paired && reads.len() % 2 != 0 {
+            return Err(format!(
+                "paired batch with an odd number of reads ({})",
+                reads.len()
+            ));
+        }
+        if h.options_fingerprint != h.options.fingerprint() {
+            return Err("options_fingerprint is not the fingerprint of options".into());
+        }
+        self.payload.check()
+    }
+}
+
+/// What a stage requires of the batch it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expectation {
+    /// The stage that must have written the batch.
+    pub stage: Stage,
+    /// The fingerprint of the index in use.
+    pub index_fingerprint: u64,
+    /// The fingerprint of the options in use.
+    pub options_fingerprint: u64,
+}
+
+#[cfg(test)]
+mod tests;
