@@ -15,7 +15,7 @@
 //! | insert size, pairing           | [`pair`]     | `ferrous pair`   | library only |
 //! | mate rescue                    | [`rescue`]   | `ferrous rescue` | library only |
 //! | SAM output                     | [`emit`]     | `ferrous emit`   | library only |
-//! | batch files                    | [`batch`]    | (between stages) | planned |
+//! | batch files                    | [`batch`]    | (between stages) | format only, stages not wired |
 //! | fused run                      | [`pipeline`] | `ferrous mem`    | working (single- and paired-end) |
 //!
 //! Shared pieces: [`options`] (bwa mem's options and defaults, one type for
