@@ -26,12 +26,16 @@ pub struct ReadBatch {
     /// Global index of the first read of this batch: the number of reads in
     /// all earlier batches (bwa's `n_processed`).
     pub first_read: u64,
+    #[serde(with = "serde_bytes")]
     names: Vec<u8>,
     name_ends: Vec<u32>,
+    #[serde(with = "serde_bytes")]
     comments: Vec<u8>,
     comment_ends: Vec<u32>,
+    #[serde(with = "serde_bytes")]
     seqs: Vec<u8>,
     seq_ends: Vec<u64>,
+    #[serde(with = "serde_bytes")]
     quals: Vec<u8>,
     qual_ends: Vec<u64>,
 }
@@ -40,12 +44,16 @@ pub struct ReadBatch {
 #[derive(Deserialize)]
 struct ReadBatchRepr {
     first_read: u64,
+    #[serde(with = "serde_bytes")]
     names: Vec<u8>,
     name_ends: Vec<u32>,
+    #[serde(with = "serde_bytes")]
     comments: Vec<u8>,
     comment_ends: Vec<u32>,
+    #[serde(with = "serde_bytes")]
     seqs: Vec<u8>,
     seq_ends: Vec<u64>,
+    #[serde(with = "serde_bytes")]
     quals: Vec<u8>,
     qual_ends: Vec<u64>,
 }
