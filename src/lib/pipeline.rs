@@ -32,17 +32,7 @@ use crate::seed::{collect_intervals, BiInterval, SeedWorkspace};
 mod paired;
 pub use paired::PairWorkspace;
 
-/// bwa's `nst_nt4_table`: A/C/G/T (either case) to 0..3, anything else to 4.
-/// (bwa maps `-` to 5, which only produces garbage; ferrous treats it as N.)
-pub fn nt4(base: u8) -> u8 {
-    match base {
-        b'A' | b'a' => 0,
-        b'C' | b'c' => 1,
-        b'G' | b'g' => 2,
-        b'T' | b't' => 3,
-        _ => 4,
-    }
-}
+pub use crate::index::nt4;
 
 impl ChainReference for FmIndex {
     #[inline]

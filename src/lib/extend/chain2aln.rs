@@ -3,7 +3,9 @@
 //! reach, then extend seeds best-first with banded SW to the left and right,
 //! skipping seeds already explained by a region found earlier for the read.
 
-use super::{extend_banded, ExtendParams, ExtendWorkspace, GapPenalties, ScoreMatrix};
+use super::{
+    extend_banded, ExtendParams, ExtendResult, ExtendWorkspace, GapPenalties, ScoreMatrix,
+};
 use crate::chain::{Chain, Seed};
 use crate::index::FmIndex;
 use crate::options::MemOptions;
@@ -35,6 +37,63 @@ pub fn cal_max_gap(opt: &MemOptions, qlen: i32) -> i32 {
     let l_del = (f64::from(qlen * opt.a - opt.o_del) / f64::from(opt.e_del) + 1.0) as i32;
     let l_ins = (f64::from(qlen * opt.a - opt.o_ins) / f64::from(opt.e_ins) + 1.0) as i32;
     l_del.max(l_ins).max(1).min(opt.w << 1)
+}
+
+/// One side's extension with bwa's band retries: band `w`, then `2w`,
+/// stopping when the score equals the previous try's (`prev` for the
+/// first) or the best cell stayed well inside the band. Returns the last
+/// try's result and the band it used.
+#[allow(clippy::too_many_arguments)]
+fn extend_with_retries(
+    ext: &mut ExtendWorkspace,
+    opt: &MemOptions,
+    mat: &ScoreMatrix,
+    gaps: GapPenalties,
+    query: &[u8],
+    target: &[u8],
+    end_bonus: i32,
+    h0: i32,
+    mut prev: i32,
+) -> (ExtendResult, i32) {
+    let mut w = opt.w;
+    let mut res = extend_banded(
+        ext,
+        query,
+        target,
+        &params(opt, mat, gaps, w, end_bonus),
+        h0,
+    );
+    for i in 1..MAX_BAND_TRY {
+        if res.score == prev || res.max_off < (w >> 1) + (w >> 2) {
+            break;
+        }
+        prev = res.score;
+        w = opt.w << i;
+        res = extend_banded(
+            ext,
+            query,
+            target,
+            &params(opt, mat, gaps, w, end_bonus),
+            h0,
+        );
+    }
+    (res, w)
+}
+
+fn params<'a>(
+    opt: &MemOptions,
+    mat: &'a ScoreMatrix,
+    gaps: GapPenalties,
+    w: i32,
+    end_bonus: i32,
+) -> ExtendParams<'a> {
+    ExtendParams {
+        mat,
+        gaps,
+        w,
+        end_bonus,
+        zdrop: opt.zdrop,
+    }
 }
 
 /// Whether region `p` already explains seed `s` (§7.3, first half).
@@ -149,25 +208,19 @@ pub fn chain_to_regions(
             let tmp = (s.rbeg - rmax0) as usize;
             ws.ref_rev.clear();
             ws.ref_rev.extend(rseq[..tmp].iter().rev());
-            let mut r = None;
-            for i in 0..MAX_BAND_TRY {
-                let prev = a.score;
-                aw[0] = opt.w << i;
-                let p = ExtendParams {
-                    mat,
-                    gaps,
-                    w: aw[0],
-                    end_bonus: opt.pen_clip5,
-                    zdrop: opt.zdrop,
-                };
-                let res = extend_banded(&mut ws.ext, &ws.query_rev, &ws.ref_rev, &p, s.len * opt.a);
-                a.score = res.score;
-                r = Some(res);
-                if a.score == prev || res.max_off < (aw[0] >> 1) + (aw[0] >> 2) {
-                    break;
-                }
-            }
-            let r = r.expect("at least one band try");
+            let (r, w) = extend_with_retries(
+                &mut ws.ext,
+                opt,
+                mat,
+                gaps,
+                &ws.query_rev,
+                &ws.ref_rev,
+                opt.pen_clip5,
+                s.len * opt.a,
+                a.score,
+            );
+            a.score = r.score;
+            aw[0] = w;
             if r.gscore <= 0 || r.gscore <= a.score - opt.pen_clip5 {
                 a.qb = s.qbeg - r.qle;
                 a.rb = s.rbeg - i64::from(r.tle);
@@ -188,25 +241,20 @@ pub fn chain_to_regions(
             let sc0 = a.score;
             let qe = (s.qbeg + s.len) as usize;
             let re = (s.rbeg + i64::from(s.len) - rmax0) as usize;
-            let mut r = None;
-            for i in 0..MAX_BAND_TRY {
-                let prev = a.score;
-                aw[1] = opt.w << i;
-                let p = ExtendParams {
-                    mat,
-                    gaps,
-                    w: aw[1],
-                    end_bonus: opt.pen_clip3,
-                    zdrop: opt.zdrop,
-                };
-                let res = extend_banded(&mut ws.ext, &query[qe..], &rseq[re..], &p, sc0);
-                a.score = res.score;
-                r = Some(res);
-                if a.score == prev || res.max_off < (aw[1] >> 1) + (aw[1] >> 2) {
-                    break;
-                }
-            }
-            let r = r.expect("at least one band try");
+            // The first try compares with the left score, as bwa does.
+            let (r, w) = extend_with_retries(
+                &mut ws.ext,
+                opt,
+                mat,
+                gaps,
+                &query[qe..],
+                &rseq[re..],
+                opt.pen_clip3,
+                sc0,
+                a.score,
+            );
+            a.score = r.score;
+            aw[1] = w;
             if r.gscore <= 0 || r.gscore <= a.score - opt.pen_clip3 {
                 a.qe = qe as i32 + r.qle;
                 a.re = rmax0 + re as i64 + i64::from(r.tle);

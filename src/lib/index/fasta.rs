@@ -49,9 +49,10 @@ impl Drand48 {
     }
 }
 
-/// bwa's `nst_nt4_table` restricted to what packing needs: A/C/G/T in either
-/// case map to 0..=3, everything else to 4.
-pub(crate) const fn nt4(b: u8) -> u8 {
+/// bwa's `nst_nt4_table`: A/C/G/T in either case map to 0..=3, everything
+/// else to 4 (bwa maps `-` to 5, which only yields garbage; ferrous treats
+/// it as N). Used for references and reads alike.
+pub const fn nt4(b: u8) -> u8 {
     match b {
         b'A' | b'a' => 0,
         b'C' | b'c' => 1,

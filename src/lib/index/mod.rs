@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 pub use build::{build_index, BuildOptions, BuildSummary};
 pub use contigs::{Contig, Hole};
 pub use error::IndexError;
+pub use fasta::nt4;
 pub use format::{Meta, FORMAT_VERSION};
 pub use occ::OccBlock;
 pub use search::BiInterval;
