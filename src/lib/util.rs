@@ -18,6 +18,22 @@ pub fn hash_64(key: u64) -> u64 {
     k
 }
 
+/// Whether `ends` (exclusive end offsets of consecutive runs in a flat
+/// buffer) never decreases and its last entry is exactly `len` (0 when
+/// `ends` is empty), so every run lies inside `0..len`. Checked when a
+/// structure-of-arrays batch comes from outside.
+pub fn ends_ok<T: Copy + Into<u64>>(ends: &[T], len: usize) -> bool {
+    let mut prev = 0u64;
+    for &e in ends {
+        let e = e.into();
+        if e < prev {
+            return false;
+        }
+        prev = e;
+    }
+    prev == len as u64
+}
+
 /// Sorts `a` with bwa's introsort (`ks_introsort` from `ksort.h`), an
 /// unstable sort: elements that compare equal end in the same order as bwa
 /// leaves them, which decides which of several equal hits bwa keeps.

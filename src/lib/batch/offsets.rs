@@ -11,18 +11,7 @@ pub(crate) fn range(ends: &[u64], i: usize) -> Range<usize> {
     start..ends[i] as usize
 }
 
-/// Whether `ends` never decreases and its last entry is exactly `len`
-/// (0 when `ends` is empty), so every [`range`] lies inside `0..len`.
-pub(crate) fn ends_ok(ends: &[u64], len: usize) -> bool {
-    let mut prev = 0u64;
-    for &e in ends {
-        if e < prev {
-            return false;
-        }
-        prev = e;
-    }
-    prev == len as u64
-}
+pub(crate) use crate::util::ends_ok;
 
 /// Whether all lengths equal the first one.
 pub(crate) fn same_len(lens: &[usize]) -> bool {
@@ -35,12 +24,12 @@ mod tests {
 
     #[test]
     fn ends_checks() {
-        assert!(ends_ok(&[], 0));
-        assert!(!ends_ok(&[], 1));
-        assert!(ends_ok(&[0, 2, 2, 5], 5));
-        assert!(!ends_ok(&[0, 3, 2, 5], 5));
-        assert!(!ends_ok(&[0, 2, 4], 5));
-        assert!(!ends_ok(&[0, 2, 6], 5));
+        assert!(ends_ok::<u64>(&[], 0));
+        assert!(!ends_ok::<u64>(&[], 1));
+        assert!(ends_ok(&[0u64, 2, 2, 5], 5));
+        assert!(!ends_ok(&[0u64, 3, 2, 5], 5));
+        assert!(!ends_ok(&[0u64, 2, 4], 5));
+        assert!(!ends_ok(&[0u64, 2, 6], 5));
         assert_eq!(range(&[0, 2, 2, 5], 0), 0..0);
         assert_eq!(range(&[0, 2, 2, 5], 1), 0..2);
         assert_eq!(range(&[0, 2, 2, 5], 3), 2..5);

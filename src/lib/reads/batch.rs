@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ReadsError;
+use crate::util::ends_ok;
 
 /// A batch of reads in input order (bwa's `bseq1_t` array from `bseq_read`).
 ///
@@ -56,20 +57,6 @@ struct ReadBatchRepr {
     #[serde(with = "serde_bytes")]
     quals: Vec<u8>,
     qual_ends: Vec<u64>,
-}
-
-/// Whether `ends` is a non-decreasing list of offsets into a buffer of `len`
-/// bytes whose last entry is exactly `len` (or, when empty, `len` is 0).
-fn ends_ok<T: Copy + Into<u64>>(ends: &[T], len: usize) -> bool {
-    let mut prev = 0u64;
-    for &e in ends {
-        let e = e.into();
-        if e < prev {
-            return false;
-        }
-        prev = e;
-    }
-    prev == len as u64
 }
 
 impl TryFrom<ReadBatchRepr> for ReadBatch {
