@@ -11,6 +11,9 @@ use std::sync::OnceLock;
 
 mod common;
 use common::{data, records, run};
+use ferrous::batch::{read_batch, write_batch, Expectation, Stage, FORMAT_VERSION};
+use ferrous::index::FmIndex;
+use ferrous::options::MemOptions;
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -153,9 +156,26 @@ fn staged(dir: &Path, args: &[&str], threads: &str, inputs: &[PathBuf], paired: 
         .args(&last))
 }
 
+/// Every file of `dir`, by name, with its bytes.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| {
+            let e = e.expect("entry");
+            let bytes = std::fs::read(e.path()).expect("read");
+            (e.file_name().into_string().expect("utf-8 name"), bytes)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 fn same_as_mem(name: &str, args: &[&str], inputs: &[PathBuf], paired: bool, min_batches: usize) {
     let s = setup();
     let want = without_pg_cl(&mem(args, "2", inputs));
+    // Every batch file, not just the SAM, is the same for any thread count.
+    let one = s.path(&format!("{name}-t1"));
+    let three = s.path(&format!("{name}-t3"));
     for threads in ["1", "3"] {
         let dir = s.path(&format!("{name}-t{threads}"));
         let got = without_pg_cl(&staged(&dir, args, threads, inputs, paired));
@@ -176,6 +196,14 @@ fn same_as_mem(name: &str, args: &[&str], inputs: &[PathBuf], paired: bool, min_
                 want.lines().nth(first)
             );
         }
+    }
+    let (a, b) = (files(&one), files(&three));
+    assert_eq!(
+        a.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        b.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (x, y) in a.iter().zip(&b) {
+        assert!(x.1 == y.1, "{name}: {} differs between -t 1 and -t 3", x.0);
     }
 }
 
@@ -252,10 +280,10 @@ fn smart_paired_staged_equals_mem() {
 fn empty_input_gives_one_empty_batch_and_the_header() {
     let s = setup();
     let inputs = [s.path("empty.fq")];
-    same_as_mem("empty-se", &[], &inputs, false, 1);
+    same_as_mem("empty-se", &["-K", "1000"], &inputs, false, 1);
     same_as_mem(
         "empty-pe",
-        &[],
+        &["-K", "1000"],
         &[s.path("empty.fq"), s.path("empty.fq")],
         true,
         1,
@@ -371,6 +399,26 @@ fn stages_refuse_damaged_batches_and_leave_no_output() {
             .arg("-o")
             .arg(&out),
         "not a ferrous batch file",
+    );
+    // A batch of another format version (re-encoded by the library with
+    // the version changed).
+    let expect = Expectation {
+        stage: Stage::Seeds,
+        index_fingerprint: FmIndex::open(idx()).expect("index").fingerprint(),
+        options_fingerprint: MemOptions::default().fingerprint(),
+    };
+    let mut old = read_batch(&seeds, &expect).expect("valid batch");
+    old.header.version = FORMAT_VERSION - 1;
+    let old_path = dir.join("old.seeds");
+    write_batch(&old_path, &old).expect("write");
+    refused(
+        ferrous()
+            .arg("chain")
+            .arg(idx())
+            .arg(&old_path)
+            .arg("-o")
+            .arg(&out),
+        &format!("batch format version {}", FORMAT_VERSION - 1),
     );
     assert!(!out.exists(), "a failed stage left {}", out.display());
     let leftovers: Vec<_> = std::fs::read_dir(&dir)

@@ -225,6 +225,19 @@ impl MemOptions {
             .and_then(crate::emit::header::read_group_id)
     }
 
+    /// The options as a batch header records them: the batch size made
+    /// explicit (`-K`) and the thread count and verbosity reset, so that a
+    /// batch file's bytes do not depend on `-t` or `-v`.
+    pub fn as_recorded(&self) -> MemOptions {
+        let d = MemOptions::default();
+        MemOptions {
+            verbosity: d.verbosity,
+            n_threads: d.n_threads,
+            fixed_batch_size: Some(self.batch_size()),
+            ..self.clone()
+        }
+    }
+
     /// A stable 64-bit hash of the serialized options (FNV-1a over their
     /// MessagePack form), equal across runs and machines for equal options.
     /// Left out, because they change no alignment once batches are cut:
@@ -297,6 +310,10 @@ mod tests {
             ..d.clone()
         };
         assert_eq!(d.fingerprint(), cut.fingerprint());
+        let recorded = cut.as_recorded();
+        assert_eq!(recorded.fingerprint(), d.fingerprint());
+        assert_eq!(recorded.batch_size(), 1000);
+        assert_eq!(recorded.n_threads, 1);
         let mut m = d.clone();
         m.flags.no_multi = true;
         assert_ne!(d.fingerprint(), m.fingerprint());

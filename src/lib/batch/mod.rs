@@ -115,7 +115,8 @@ pub struct BatchHeader {
     pub index_fingerprint: u64,
     /// [`MemOptions::fingerprint`] of `options`.
     pub options_fingerprint: u64,
-    /// The resolved options of the run.
+    /// The resolved options of the run, as [`MemOptions::as_recorded`]
+    /// gives them (batch size explicit, thread count and verbosity reset).
     pub options: MemOptions,
     /// Version of the ferrous that wrote the batch (informational).
     pub ferrous_version: String,
@@ -250,7 +251,7 @@ impl BatchFile {
                 last_batch: false,
                 index_fingerprint,
                 options_fingerprint: options.fingerprint(),
-                options: options.clone(),
+                options: options.as_recorded(),
                 ferrous_version: env!("CARGO_PKG_VERSION").to_string(),
             },
             payload,

@@ -213,6 +213,10 @@ pub fn run_step(
         aligner.opt,
     );
     next.header.last_batch = h.last_batch;
+    // The options as the batch cutter recorded them (equal but for the
+    // batch size, which only the cutter uses): the output's bytes then do
+    // not depend on this stage's -t, -K or -v.
+    next.header.options = h.options.clone();
     write_batch(output, &next)?;
     let t3 = Instant::now();
     let reads = next.payload.reads();
