@@ -93,14 +93,15 @@ same() { # same A B WHAT
   fi
 }
 
-snakemake_run() { # DIR FORMAT OUTPUTS...
-  local dir=$1 format=$2
-  shift 2
+snakemake_run() { # DIR FORMAT SAMPLES OUTPUTS... (SAMPLES: pe or pe+se)
+  local dir=$1 format=$2 samples=$3
+  shift 3
   rm -rf "$dir"
   mkdir -p "$dir"
   {
     echo "samples:"
     echo "  small: [$ROOT/data/small/reads_1.fq.gz, $ROOT/data/small/reads_2.fq.gz]"
+    [ "$samples" = pe+se ] && echo "  se: [$ROOT/data/small/reads_1.fq.gz]"
     echo "reference: $ROOT/data/small/ref.fa"
     echo "index: ''"
     echo "extra: '$EXTRA'"
@@ -120,20 +121,25 @@ step "snakemake run on data/small ($EXTRA), --cores 2"
 ferrous index -p "$OUT/ref" data/small/ref.fa 2>/dev/null
 read -ra extra_args <<<"$EXTRA"
 ferrous mem -t 2 "${extra_args[@]}" "$OUT/ref" data/small/reads_{1,2}.fq.gz >"$OUT/direct.sam" 2>/dev/null
+ferrous mem -t 2 "${extra_args[@]}" "$OUT/ref" data/small/reads_1.fq.gz >"$OUT/direct-se.sam" 2>/dev/null
 if [ $stages = 1 ]; then
-  snakemake_run "$OUT/smk-sam" sam scatter mem
+  snakemake_run "$OUT/smk-sam" sam pe+se scatter mem
   n=$(find "$OUT/smk-sam/results/logs/small" -name "*.seed.log" | wc -l)
-  same "$OUT/smk-sam/results/scatter/small.sam" "$OUT/direct.sam" "snakemake scatter ($n batches) vs ferrous mem"
-  same "$OUT/smk-sam/results/mem/small.sam" "$OUT/direct.sam" "snakemake wrapper (fused) vs ferrous mem"
-  note "snakemake scatter run ($n batches x 5 stages as jobs): SAM equals ferrous mem's but for @PG"
+  n_se=$(find "$OUT/smk-sam/results/logs/se" -name "*.seed.log" | wc -l)
+  same "$OUT/smk-sam/results/scatter/small.sam" "$OUT/direct.sam" "snakemake scatter, paired ($n batches) vs ferrous mem"
+  same "$OUT/smk-sam/results/mem/small.sam" "$OUT/direct.sam" "snakemake wrapper (fused), paired vs ferrous mem"
+  same "$OUT/smk-sam/results/scatter/se.sam" "$OUT/direct-se.sam" "snakemake scatter, single-end ($n_se batches) vs ferrous mem"
+  same "$OUT/smk-sam/results/mem/se.sam" "$OUT/direct-se.sam" "snakemake wrapper (fused), single-end vs ferrous mem"
+  note "snakemake scatter run, paired ($n batches x 5 stages as jobs) and single-end ($n_se x 3): SAM equals ferrous mem's but for @PG"
   if command -v samtools >/dev/null; then
-    snakemake_run "$OUT/smk-bam" bam scatter
+    snakemake_run "$OUT/smk-bam" bam pe scatter
     same "$OUT/smk-bam/results/scatter/small.bam" "$OUT/direct.sam" "snakemake scatter BAM vs ferrous mem"
     note "snakemake scatter run, BAM output: equals ferrous mem's SAM but for @PG"
   fi
 else
-  snakemake_run "$OUT/smk-sam" sam mem
-  same "$OUT/smk-sam/results/mem/small.sam" "$OUT/direct.sam" "snakemake wrapper (fused) vs ferrous mem"
+  snakemake_run "$OUT/smk-sam" sam pe+se mem
+  same "$OUT/smk-sam/results/mem/small.sam" "$OUT/direct.sam" "snakemake wrapper (fused), paired vs ferrous mem"
+  same "$OUT/smk-sam/results/mem/se.sam" "$OUT/direct-se.sam" "snakemake wrapper (fused), single-end vs ferrous mem"
   echo "SKIPPED: scattered snakemake run (this ferrous has no stage subcommands)"
   note "snakemake scatter run: SKIPPED (no stage subcommands in this binary); fused wrapper run equals ferrous mem"
 fi

@@ -16,8 +16,8 @@
 # Engine: docker when its daemon answers; else buildah to build and podman to
 # run (Debian's packages, installed with apt-get when missing), in the modes
 # that work without a daemon or user namespaces: buildah --isolation chroot
-# --storage-driver vfs, podman --runtime runc with ulimits no higher than
-# this shell's hard limits.
+# --storage-driver vfs, podman --runtime runc with lowered ulimits
+# (nofile, nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,10 +68,12 @@ else
   fi
   engine="buildah + podman (vfs storage, chroot isolation, runc)"
   build=(buildah --storage-driver vfs bud --isolation chroot --ignorefile containers/Dockerfile.dockerignore)
+  # podman's defaults exceed what a sandboxed runc may set; stay well below
+  # this shell's hard limits (nproc at the hard limit itself is refused too).
   nofile=$(ulimit -Hn)
-  [ "$nofile" = unlimited ] && nofile=1048576
+  if [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ]; then nofile=65536; fi
   nproc=$(ulimit -Hu)
-  [ "$nproc" = unlimited ] && nproc=65536
+  if [ "$nproc" = unlimited ] || [ "$nproc" -gt 8192 ]; then nproc=4096; fi
   run=(podman --storage-driver vfs run --runtime runc --rm --network none
     --ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
 fi
