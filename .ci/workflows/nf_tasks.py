@@ -2,7 +2,7 @@
 """Run the command lines that the Nextflow modules' script: and stub: blocks
 render, on the shipped data, without Nextflow (which cannot be installed here).
 
-Each task gets its own directory with its inputs linked in under the names
+Paired (R1, R2) and single-end (R1) samples. Each task gets its own directory with its inputs linked in under the names
 Nextflow would stage (as Nextflow does); the block is rendered by
 nf-render.groovy (Groovy's own GString evaluation of the module's code, with
 task, meta and the inputs bound) and run with `bash -euo pipefail` (the
@@ -140,6 +140,32 @@ class Runner:
         return tdir
 
 
+def scatter(r, sample, files, meta, index_dir, args):
+    """split, every stage per batch, emit (all batches, shuffled order)."""
+    split = r.task(
+        "split", "script", sample, {"reads": files}, meta=meta, ext_args=args
+    )
+    if split is None:
+        return None
+    batches = sorted(glob.glob(os.path.join(split, "batches", "*.reads.msgpack.zst")))
+    stages = STAGES[:3] if meta["single_end"] else STAGES
+    last = []
+    for batch in batches:
+        current = batch
+        name = f"{sample}-{os.path.basename(batch).split('.')[0]}"
+        for stage in stages:
+            inputs = {"batch": current, "index": index_dir}
+            tdir = r.task(stage, "script", name, inputs, meta=meta, ext_args=args)
+            if tdir is None:
+                return None
+            pattern = os.path.join(tdir, f"*.{STAGE_OUT[stage]}.msgpack.zst")
+            current = glob.glob(pattern)[0]
+        last.append(current)
+    inputs = {"batches": last[::-1], "index": index_dir}
+    print(f"  {sample}: {len(batches)} batches through {', '.join(stages)}")
+    return r.task("emit", "script", sample, inputs, meta=meta, ext_args=args)
+
+
 def sam_body(path):
     with open(path) as f:
         return [line for line in f if not line.startswith("@PG")]
@@ -197,71 +223,34 @@ def main():
     if idx is None:
         raise SystemExit("\n".join(r.failures))
     index_dir = os.path.join(idx, "ferrous")
-    mem = r.task(
-        "mem",
-        "script",
-        "small",
-        {"reads": reads, "index": index_dir},
-        meta=meta,
-        ext_args=a.args,
-    )
-    result = {
-        "tasks": 0,
-        "emit_vs_mem": "not run (no stage subcommands in this binary)",
-    }
-    if a.stages:
-        split = r.task(
-            "split", "script", "small", {"reads": reads}, meta=meta, ext_args=a.args
-        )
-        if split is not None:
-            batches = sorted(
-                glob.glob(os.path.join(split, "batches", "*.reads.msgpack.zst"))
+    samples = [
+        ("small", reads, False),  # paired: split, seed .. rescue, emit
+        ("se", reads[:1], True),  # single-end: split, seed, chain, extend, emit
+    ]
+    outcome = []
+    for sample, files, single_end in samples:
+        meta = {"id": sample, "single_end": single_end}
+        inputs = {"reads": files, "index": index_dir}
+        mem = r.task("mem", "script", sample, inputs, meta=meta, ext_args=a.args)
+        if not a.stages:
+            continue
+        emit = scatter(r, sample, files, meta, index_dir, a.args)
+        if emit is None or mem is None:
+            continue
+        ours, theirs = sam_body(f"{emit}/{sample}.sam"), sam_body(f"{mem}/{sample}.sam")
+        kind = "single-end" if single_end else "paired"
+        if ours != theirs:
+            r.failures.append(
+                f"{kind}: FERROUS_EMIT's SAM differs from FERROUS_MEM's"
+                f" ({len(ours)} vs {len(theirs)} lines without @PG)"
             )
-            last = []
-            for batch in batches:
-                current = batch
-                name = os.path.basename(batch).split(".")[0]
-                for stage in STAGES:
-                    tdir = r.task(
-                        stage,
-                        "script",
-                        name,
-                        {"batch": current, "index": index_dir},
-                        meta=meta,
-                        ext_args=a.args,
-                    )
-                    if tdir is None:
-                        break
-                    current = glob.glob(
-                        os.path.join(tdir, f"*.{STAGE_OUT[stage]}.msgpack.zst")
-                    )[0]
-                else:
-                    last.append(current)
-            if len(last) == len(batches):
-                emit = r.task(
-                    "emit",
-                    "script",
-                    "small",
-                    {"batches": last[::-1], "index": index_dir},
-                    meta=meta,
-                    ext_args=a.args,
-                )
-                if emit is not None and mem is not None:
-                    ours, theirs = sam_body(f"{emit}/small.sam"), sam_body(
-                        f"{mem}/small.sam"
-                    )
-                    if ours != theirs:
-                        r.failures.append(
-                            f"FERROUS_EMIT's SAM differs from FERROUS_MEM's ({len(ours)} vs {len(theirs)} lines without @PG)"
-                        )
-                    else:
-                        result["emit_vs_mem"] = (
-                            f"equal ({len(ours)} lines without @PG, {len(batches)} batches)"
-                        )
+        else:
+            outcome.append(f"{kind} equal ({len(ours)} lines without @PG)")
+    verdict = "; ".join(outcome) if a.stages else "not run (no stage subcommands)"
     r.renderer.close()
-    result["tasks"] = r.ran
     print(
-        f"nextflow module tasks run without Nextflow: {r.ran}; FERROUS_EMIT vs FERROUS_MEM: {result['emit_vs_mem']}"
+        f"nextflow module tasks run without Nextflow: {r.ran};"
+        f" FERROUS_EMIT vs FERROUS_MEM: {verdict}"
     )
     if r.failures:
         print("FAILED:\n" + "\n".join(r.failures), file=sys.stderr)
