@@ -2,8 +2,9 @@
 """Run the command lines that the Nextflow modules' script: and stub: blocks
 render, on the shipped data, without Nextflow (which cannot be installed here).
 
-Paired (R1, R2) and single-end (R1) samples. Each task gets its own directory with its inputs linked in under the names
-Nextflow would stage (as Nextflow does); the block is rendered by
+A paired (R1, R2) and a single-end (R1) sample. Each task gets its own
+directory with its inputs linked in under the names Nextflow would stage
+(as Nextflow does); the block is rendered by
 nf-render.groovy (Groovy's own GString evaluation of the module's code, with
 task, meta and the inputs bound) and run with `bash -euo pipefail` (the
 process.shell of nextflow.config). Then every output the module declares
@@ -17,7 +18,6 @@ publishDir, containers, nf-test runs.
 """
 
 import argparse
-import fnmatch
 import glob
 import json
 import os
