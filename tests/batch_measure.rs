@@ -15,7 +15,7 @@ use ferrous::extend::{chain_to_regions, Chain2AlnWorkspace};
 use ferrous::index::FmIndex;
 use ferrous::options::MemOptions;
 use ferrous::pipeline::nt4;
-use ferrous::reads::{BatchReader, ReadBatch};
+use ferrous::reads::{BatchReader, Layout, ReadBatch};
 use ferrous::region::{plan_se, sort_dedup_patch, NoPatch, OutputFlags, PatchContext, ReadPlan};
 use ferrous::seed::{collect_intervals, SeedWorkspace};
 use serde::{Deserialize, Serialize};
@@ -165,7 +165,7 @@ fn measure_batch_codec() {
             },
         ),
     ] {
-        let batch = BatchFile::new(payload, 0, false, index.fingerprint(), &opt);
+        let batch = BatchFile::new(payload, 0, Layout::Single, index.fingerprint(), &opt);
         let expect = Expectation {
             stage: batch.header.stage,
             index_fingerprint: index.fingerprint(),

@@ -8,7 +8,7 @@ use ferrous::batch::{
     Expectation, Payload, RegionBatch, SeedBatch, Stage,
 };
 use ferrous::options::MemOptions;
-use ferrous::reads::ReadBatch;
+use ferrous::reads::{Layout, ReadBatch};
 use ferrous::region::AlnReg;
 use ferrous::seed::BiInterval;
 use serde::Serialize;
@@ -47,7 +47,7 @@ fn regions_batch() -> BatchFile {
     BatchFile::new(
         Payload::Regions { reads, regions },
         0,
-        false,
+        Layout::Single,
         INDEX_FP,
         &MemOptions::default(),
     )
@@ -207,7 +207,7 @@ fn reads_batch_without_index_is_accepted_by_any_index() {
     let b = BatchFile::new(
         Payload::Reads { reads: reads() },
         0,
-        false,
+        Layout::Single,
         0,
         &MemOptions::default(),
     );
@@ -216,7 +216,7 @@ fn reads_batch_without_index_is_accepted_by_any_index() {
     let b = BatchFile::new(
         Payload::Reads { reads: reads() },
         0,
-        false,
+        Layout::Single,
         7,
         &MemOptions::default(),
     );
@@ -233,21 +233,21 @@ fn wrong_magic_and_version() {
     assert!(matches!(e, BatchError::NotBatch { .. }), "{e:?}");
 
     let mut b = regions_batch();
-    b.header.version = 2;
+    b.header.version = 1;
     let e = refuse(&encode_batch(&b, 1, name()).unwrap());
     assert!(
         matches!(
             e,
             BatchError::Version {
-                found: 2,
-                expected: 1,
+                found: 1,
+                expected: 2,
                 ..
             }
         ),
         "{e:?}"
     );
 
-    // A future version whose header and payload no longer parse as version 1.
+    // A future version whose header and payload no longer parse as version 2.
     #[derive(Serialize)]
     struct Future {
         header: FutureHeader,
@@ -322,7 +322,7 @@ fn raw_seeds(seeds: RawSeeds) -> Vec<u8> {
             seeds: SeedBatch::new(),
         },
         0,
-        false,
+        Layout::Single,
         INDEX_FP,
         &MemOptions::default(),
     )

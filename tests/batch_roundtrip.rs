@@ -2,12 +2,13 @@
 //! including empty batches and zero-length reads.
 
 use ferrous::batch::{
-    decode_batch, encode_batch, BatchFile, ChainBatch, Expectation, Payload, RegionBatch,
-    SeedBatch, Stage,
+    decode_batch, encode_batch, BatchFile, ChainBatch, Expectation, InsertModel, Payload,
+    RegionBatch, SeedBatch, Stage,
 };
 use ferrous::chain::{Chain, ChainSet, Seed};
 use ferrous::options::MemOptions;
-use ferrous::reads::ReadBatch;
+use ferrous::pair::InsertSizeStats;
+use ferrous::reads::{Layout, ReadBatch};
 use ferrous::region::AlnReg;
 use ferrous::seed::BiInterval;
 use proptest::prelude::*;
@@ -33,7 +34,13 @@ fn reads_of(lens: &[usize], first_read: u64) -> ReadBatch {
 
 fn round_trip(payload: Payload, paired: bool) -> BatchFile {
     let opts = MemOptions::default();
-    let batch = BatchFile::new(payload, 3, paired, INDEX_FP, &opts);
+    let layout = if paired {
+        Layout::Paired
+    } else {
+        Layout::Single
+    };
+    let mut batch = BatchFile::new(payload, 3, layout, INDEX_FP, &opts);
+    batch.header.last_batch = true;
     let bytes = encode_batch(&batch, 1, Path::new("mem")).unwrap();
     let expect = Expectation {
         stage: batch.header.stage,
@@ -214,21 +221,26 @@ proptest! {
     #[test]
     fn regions_round_trip(
         (lens, regs) in arb_lens().prop_flat_map(|l| per_read(l, arb_regions)),
-        paired_stage in any::<bool>(),
+        paired_stage in any::<Option<bool>>(),
     ) {
         let mut regions = RegionBatch::new();
         for r in &regs {
             regions.push_read(r);
         }
         let reads = reads_of(&lens, 0);
-        let payload = if paired_stage && lens.len() % 2 == 0 {
-            Payload::Paired { reads, regions }
-        } else {
-            Payload::Regions { reads, regions }
+        let insert_model = InsertModel::from(&[InsertSizeStats { low: 10, high: 900, failed: false, avg: 400.5, std: 40.25 }; 4]);
+        let payload = match paired_stage {
+            Some(false) if lens.len() % 2 == 0 => Payload::Paired { reads, regions, insert_model: insert_model.clone() },
+            Some(true) if lens.len() % 2 == 0 => Payload::Rescued { reads, regions, insert_model: insert_model.clone() },
+            _ => Payload::Regions { reads, regions },
         };
-        let paired = payload.stage() == Stage::Paired;
+        let paired = payload.stage() != Stage::Regions;
         let back = round_trip(payload, paired);
-        let (Payload::Regions { regions, .. } | Payload::Paired { regions, .. }) = back.payload
+        match &back.payload {
+            Payload::Paired { insert_model: m, .. } | Payload::Rescued { insert_model: m, .. } => prop_assert_eq!(m, &insert_model),
+            _ => {}
+        }
+        let (Payload::Regions { regions, .. } | Payload::Paired { regions, .. } | Payload::Rescued { regions, .. }) = back.payload
         else { panic!("stage") };
         let mut got = Vec::new();
         for (i, want) in regs.iter().enumerate() {
@@ -270,8 +282,17 @@ fn empty_batches_round_trip() {
     );
     round_trip(
         Payload::Paired {
+            reads: reads.clone(),
+            regions: RegionBatch::new(),
+            insert_model: InsertModel::default(),
+        },
+        true,
+    );
+    round_trip(
+        Payload::Rescued {
             reads,
             regions: RegionBatch::new(),
+            insert_model: InsertModel::default(),
         },
         true,
     );

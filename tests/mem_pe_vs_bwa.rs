@@ -4,10 +4,12 @@
 //! Skipped with a note when `bwa` is not on PATH, unless `CI` is set (then
 //! a missing bwa is a failure).
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
+
+mod common;
+use common::{data, run};
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -17,12 +19,6 @@ impl Setup {
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
-}
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/small")
-        .join(name)
 }
 
 fn have_bwa() -> bool {
@@ -37,26 +33,6 @@ fn have_bwa() -> bool {
     found
 }
 
-fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd.output().expect("start command");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// Reads of a gzipped FASTQ as 4-line records.
-fn records(path: &Path) -> Vec<String> {
-    let f = std::fs::File::open(path).expect("open reads");
-    let lines: Vec<String> = BufReader::new(flate2::read::MultiGzDecoder::new(f))
-        .lines()
-        .map(|l| l.expect("read line"))
-        .collect();
-    lines.chunks(4).map(|c| c.join("\n") + "\n").collect()
-}
-
 fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
@@ -67,17 +43,7 @@ fn setup() -> &'static Setup {
             .arg("index")
             .arg(s.path("ref.fa")));
         run(Command::new("bwa").arg("index").arg(s.path("ref.fa")));
-        // An interleaved copy where every 7th pair lost its second read, so
-        // smart pairing sees singles as well as pairs.
-        let r1 = records(&data("reads_1.fq.gz"));
-        let r2 = records(&data("reads_2.fq.gz"));
-        let mut f = std::fs::File::create(s.path("inter.fq")).expect("create");
-        for (k, (a, b)) in r1.iter().zip(&r2).enumerate() {
-            f.write_all(a.as_bytes()).expect("write");
-            if k % 7 != 2 {
-                f.write_all(b.as_bytes()).expect("write");
-            }
-        }
+        common::write_interleaved(&s.path("inter.fq"));
         s
     })
 }

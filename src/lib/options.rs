@@ -227,10 +227,16 @@ impl MemOptions {
 
     /// A stable 64-bit hash of the serialized options (FNV-1a over their
     /// MessagePack form), equal across runs and machines for equal options.
-    /// `verbosity` is left out: it changes no output.
+    /// Left out, because they change no alignment once batches are cut:
+    /// `verbosity`, the thread count and the batch size (`-t`, `-K`: only
+    /// the batch cutter uses them, and a batch records where it was cut).
     pub fn fingerprint(&self) -> u64 {
+        let d = MemOptions::default();
         let quiet = MemOptions {
-            verbosity: MemOptions::default().verbosity,
+            verbosity: d.verbosity,
+            n_threads: d.n_threads,
+            chunk_size: d.chunk_size,
+            fixed_batch_size: d.fixed_batch_size,
             ..self.clone()
         };
         // Serializing plain fields cannot fail; the Debug text is a stable
@@ -277,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_is_stable_and_sees_options_but_not_verbosity() {
+    fn fingerprint_is_stable_and_sees_options_but_not_verbosity_threads_or_batch_size() {
         let d = MemOptions::default();
         assert_eq!(d.fingerprint(), MemOptions::default().fingerprint());
         let loud = MemOptions {
@@ -285,6 +291,12 @@ mod tests {
             ..d.clone()
         };
         assert_eq!(d.fingerprint(), loud.fingerprint());
+        let cut = MemOptions {
+            n_threads: 8,
+            fixed_batch_size: Some(1000),
+            ..d.clone()
+        };
+        assert_eq!(d.fingerprint(), cut.fingerprint());
         let mut m = d.clone();
         m.flags.no_multi = true;
         assert_ne!(d.fingerprint(), m.fingerprint());

@@ -18,7 +18,10 @@ use rayon::prelude::*;
 use crate::chain::{
     chain_seeds, filter_seeds_by_sw, ChainReference, ChainSet, ChainWorkspace, SmemInterval,
 };
-use crate::emit::{region_to_aln, Aln, AlnWorkspace, SamContig, SamFormatter, SamRead};
+use crate::emit::header::pg_line;
+use crate::emit::{
+    region_to_aln, write_header, Aln, AlnWorkspace, SamContig, SamFormatter, SamRead,
+};
 use crate::extend::{
     chain_to_regions, gen_cigar, local_align, Chain2AlnWorkspace, CigarWorkspace, GapPenalties,
     LocalFlags, LocalWorkspace, ScoreMatrix,
@@ -29,7 +32,13 @@ use crate::reads::{BatchReader, Layout, ReadBatch, ReadsError};
 use crate::region::{plan_se, sort_dedup_patch, AlnReg, OutputFlags, PatchContext, ReadPlan};
 use crate::seed::{collect_intervals, BiInterval, SeedWorkspace};
 
+mod files;
 mod paired;
+mod stages;
+pub use files::{
+    emit_files, order_run, reads_batch_name, run_step, split_reads, EmitSummary, SplitSummary,
+    StageError, StageSummary, Step, MANIFEST,
+};
 pub use paired::PairWorkspace;
 
 pub use crate::index::nt4;
@@ -111,34 +120,70 @@ impl<'a> Aligner<'a> {
         }
     }
 
+    /// The SAM header of a run: `@SQ` lines (unless `-H` gives some), the
+    /// `-H` lines, the `-R` line and an `@PG` line whose `CL:` is `argv`.
+    /// Warns on stderr, as bwa does, when `-H` gives another number of
+    /// `@SQ` lines than the index has contigs.
+    pub fn sam_header(&self, argv: &[String]) -> Vec<u8> {
+        let mut header = Vec::new();
+        let user_sq = write_header(
+            &mut header,
+            &self.contigs,
+            &self.opt.header_lines,
+            self.opt.read_group.as_deref(),
+            &pg_line(env!("CARGO_PKG_VERSION"), argv),
+        );
+        if user_sq > 0 && user_sq != self.contigs.len() && self.opt.verbosity >= 2 {
+            eprintln!(
+                "[W::mem] {} @SQ lines provided with -H; {} sequences in the index. Continue anyway.",
+                user_sq,
+                self.contigs.len()
+            );
+        }
+        header
+    }
+
     /// The contigs as SAM `@SQ` lines name them.
     pub fn contigs(&self) -> &[SamContig] {
         &self.contigs
     }
 
     /// bwa's `mem_align1_core`: the de-duplicated regions of one read whose
-    /// bases (codes 0..4) are in `ws.query`; left in `ws.regs`.
+    /// bases (codes 0..4) are in `ws.query`; left in `ws.regs`. The three
+    /// steps are the `seed`, `chain` and `extend` stages, which the staged
+    /// subcommands call one at a time.
     fn find_regions(&self, ws: &mut ReadWorkspace) {
+        self.seed_read(ws);
+        self.chain_read(ws);
+        self.extend_read(ws);
+    }
+
+    /// Seeding: the SMEM intervals of `ws.query`, left in `ws.intervals`.
+    pub(crate) fn seed_read(&self, ws: &mut ReadWorkspace) {
+        collect_intervals(
+            self.index,
+            &ws.query,
+            self.opt,
+            &mut ws.seed,
+            &mut ws.intervals,
+        );
+    }
+
+    /// Chaining: the chains of the intervals in `ws.intervals`, filtered
+    /// (chain filter, then the seed filter by local SW), left in
+    /// `ws.chains`.
+    pub(crate) fn chain_read(&self, ws: &mut ReadWorkspace) {
         let opt = self.opt;
         let ReadWorkspace {
             query,
-            seed,
             intervals,
             smems,
             chain,
             chains,
-            c2a,
             local,
-            patch,
-            patch_ref,
-            patch_cigar,
-            patch_md,
-            regs,
             ..
         } = ws;
         let query = &query[..];
-        regs.clear();
-        collect_intervals(self.index, query, opt, seed, intervals);
         smems.clear();
         smems.extend(intervals.iter().map(|iv| SmemInterval {
             x0: iv.x[0],
@@ -157,6 +202,27 @@ impl<'a> Aligner<'a> {
             };
             local_align(local, q, t, mat, gaps, flags).score
         });
+    }
+
+    /// Extension: the regions of the chains in `ws.chains`, de-duplicated
+    /// and patched, left in `ws.regs`.
+    pub(crate) fn extend_read(&self, ws: &mut ReadWorkspace) {
+        let opt = self.opt;
+        let ReadWorkspace {
+            query,
+            chains,
+            c2a,
+            patch,
+            patch_ref,
+            patch_cigar,
+            patch_md,
+            regs,
+            ..
+        } = ws;
+        let query = &query[..];
+        regs.clear();
+        let mat = &self.mat;
+        let gaps = GapPenalties::from_options(opt);
         for (c, seeds) in chains.iter() {
             chain_to_regions(opt, mat, self.index, query, c, seeds, c2a, regs);
         }
@@ -191,6 +257,12 @@ impl<'a> Aligner<'a> {
         }
     }
 
+    /// Loads read `i` of `batch` into `ws.query` as base codes 0..4.
+    pub(crate) fn load_query(batch: &ReadBatch, i: usize, ws: &mut ReadWorkspace) {
+        ws.query.clear();
+        ws.query.extend(batch.seq(i).iter().map(|&b| nt4(b)));
+    }
+
     /// Aligns read `i` of `batch` as a single-end read and appends its SAM
     /// lines to `out`.
     pub fn align_single(
@@ -213,9 +285,23 @@ impl<'a> Aligner<'a> {
         ws: &mut ReadWorkspace,
         out: &mut Vec<u8>,
     ) {
-        ws.query.clear();
-        ws.query.extend(batch.seq(i).iter().map(|&b| nt4(b)));
+        Self::load_query(batch, i, ws);
         self.find_regions(ws);
+        self.emit_single(batch, i, id, ws, out);
+    }
+
+    /// The output half of a single-end read: from its regions in
+    /// `ws.regs` (and its bases in `ws.query`) to SAM lines appended to
+    /// `out` (bwa's `worker2` single-end branch). `id` is the read's number
+    /// in the run, which breaks ties in primary marking.
+    pub(crate) fn emit_single(
+        &self,
+        batch: &ReadBatch,
+        i: usize,
+        id: u64,
+        ws: &mut ReadWorkspace,
+        out: &mut Vec<u8>,
+    ) {
         plan_se(self.opt, &self.flags, &mut ws.regs, id, &mut ws.plan);
         self.build_alns(ws);
         let read = SamRead {
@@ -367,20 +453,67 @@ fn run_batches<W: Write + Send, F: Fn(&ReadBatch) -> Vec<u8>>(
 ) -> Result<RunSummary, RunError> {
     let batch_bases = aligner.opt.batch_size();
     let mut summary = RunSummary::default();
-    thread::scope(|scope| -> Result<RunSummary, RunError> {
-        let (batch_tx, batch_rx) = sync_channel::<Result<ReadBatch, ReadsError>>(1);
+    let next = move || {
+        let mut batch = ReadBatch::new();
+        match reader.next_batch(batch_bases, &mut batch) {
+            Ok(true) => Some(Ok(batch)),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    };
+    let work = |batch: ReadBatch| {
+        let start = Instant::now();
+        let text = align(&batch);
+        summary.reads += batch.len() as u64;
+        summary.bases += batch.total_bases();
+        summary.batches += 1;
+        if verbose {
+            eprintln!(
+                "[M::mem] aligned {} reads ({} bp) in {:.2} s",
+                batch.len(),
+                batch.total_bases(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+        text
+    };
+    match overlapped(next, work, out) {
+        Ok(()) => Ok(summary),
+        Err(Overlapped::Input(e)) => Err(RunError::Reads(e)),
+        Err(Overlapped::Write(e)) => Err(RunError::Write(e)),
+    }
+}
+
+/// Why [`overlapped`] stopped early.
+pub(crate) enum Overlapped<E> {
+    /// `next` gave an error.
+    Input(E),
+    /// Writing the output failed.
+    Write(std::io::Error),
+}
+
+/// Runs `work` on each item `next` gives and writes the text it returns
+/// to `out`, in order, with `next` on a thread of its own and writing on
+/// another, so that input, work and output overlap (one item of each in
+/// flight). Stops at the first input or write error.
+pub(crate) fn overlapped<T, E, W>(
+    next: impl FnMut() -> Option<Result<T, E>> + Send,
+    mut work: impl FnMut(T) -> Vec<u8>,
+    out: &mut W,
+) -> Result<(), Overlapped<E>>
+where
+    T: Send,
+    E: Send,
+    W: Write + Send,
+{
+    let mut next = next;
+    thread::scope(|scope| {
+        let (item_tx, item_rx) = sync_channel::<Result<T, E>>(1);
         let (text_tx, text_rx) = sync_channel::<Vec<u8>>(1);
-        scope.spawn(move || loop {
-            let mut batch = ReadBatch::new();
-            match reader.next_batch(batch_bases, &mut batch) {
-                Ok(true) => {
-                    if batch_tx.send(Ok(batch)).is_err() {
-                        return;
-                    }
-                }
-                Ok(false) => return,
-                Err(e) => {
-                    let _ = batch_tx.send(Err(e));
+        scope.spawn(move || {
+            while let Some(item) = next() {
+                let failed = item.is_err();
+                if item_tx.send(item).is_err() || failed {
                     return;
                 }
             }
@@ -392,35 +525,22 @@ fn run_batches<W: Write + Send, F: Fn(&ReadBatch) -> Vec<u8>>(
             out.flush()
         });
         let mut result = Ok(());
-        for batch in batch_rx {
-            let batch = match batch {
-                Ok(b) => b,
+        for item in item_rx {
+            match item {
+                Ok(item) => {
+                    if text_tx.send(work(item)).is_err() {
+                        break; // the writer failed; its error is reported below
+                    }
+                }
                 Err(e) => {
-                    result = Err(RunError::Reads(e));
+                    result = Err(Overlapped::Input(e));
                     break;
                 }
-            };
-            let start = Instant::now();
-            let text = align(&batch);
-            summary.reads += batch.len() as u64;
-            summary.bases += batch.total_bases();
-            summary.batches += 1;
-            if verbose {
-                eprintln!(
-                    "[M::mem] aligned {} reads ({} bp) in {:.2} s",
-                    batch.len(),
-                    batch.total_bases(),
-                    start.elapsed().as_secs_f64()
-                );
-            }
-            if text_tx.send(text).is_err() {
-                break; // the writer failed; its error is reported below
             }
         }
         drop(text_tx);
         let written = writer.join().expect("writer thread does not panic");
         result?;
-        written.map_err(RunError::Write)?;
-        Ok(summary)
+        written.map_err(Overlapped::Write)
     })
 }

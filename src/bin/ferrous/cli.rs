@@ -1,6 +1,5 @@
 //! Command-line surface (clap derive). Names and defaults follow `bwa`.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -31,18 +30,27 @@ pub enum Command {
     /// Align reads (the whole pipeline in one process), with bwa mem's flags.
     #[command(disable_help_flag = true)]
     Mem(MemArgs),
-    /// Stage: SMEM seeding of a read batch. Not built yet.
-    Seed(PendingArgs),
-    /// Stage: chaining of seeds. Not built yet.
-    Chain(PendingArgs),
-    /// Stage: banded Smith-Waterman extension of chains. Not built yet.
-    Extend(PendingArgs),
-    /// Stage: pairing of read ends. Not built yet.
-    Pair(PendingArgs),
-    /// Stage: mate rescue. Not built yet.
-    Rescue(PendingArgs),
-    /// Stage: SAM output from batch files. Not built yet.
-    Emit(PendingArgs),
+    /// Stage 0: cut reads into batch files exactly as `mem` batches them (-K, -t, -p).
+    #[command(disable_help_flag = true)]
+    Split(SplitArgs),
+    /// Stage: SMEM seeds of a batch of reads.
+    #[command(disable_help_flag = true)]
+    Seed(StageArgs),
+    /// Stage: chains of seeds, filtered.
+    #[command(disable_help_flag = true)]
+    Chain(StageArgs),
+    /// Stage: banded Smith-Waterman extension of chains into regions.
+    #[command(disable_help_flag = true)]
+    Extend(StageArgs),
+    /// Stage: the batch's insert-size model (paired reads).
+    #[command(disable_help_flag = true)]
+    Pair(StageArgs),
+    /// Stage: mate rescue (paired reads).
+    #[command(disable_help_flag = true)]
+    Rescue(StageArgs),
+    /// Stage: SAM output of a whole run from its batch files.
+    #[command(disable_help_flag = true)]
+    Emit(EmitArgs),
 }
 
 #[derive(Debug, Args)]
@@ -53,14 +61,6 @@ pub struct IndexArgs {
     /// written to PREFIX.fmi.
     #[arg(short = 'p', value_name = "PREFIX")]
     pub prefix: Option<PathBuf>,
-}
-
-/// Arguments of a subcommand that is not built yet: accepted as given so the
-/// refusal names the subcommand rather than an argument.
-#[derive(Debug, Args)]
-pub struct PendingArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<OsString>,
 }
 
 /// `ferrous mem [options] IDX R1.fq[.gz] [R2.fq[.gz]]`: bwa mem's flags,
@@ -78,6 +78,27 @@ pub struct MemArgs {
     #[arg(value_name = "R2.fq")]
     pub reads2: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub opts: AlignOpts,
+    /// SAM file to output results to [stdout].
+    #[arg(
+        short = 'o',
+        visible_short_alias = 'f',
+        value_name = "FILE",
+        help_heading = "Input/output"
+    )]
+    pub output: Option<PathBuf>,
+
+    /// Print help.
+    #[arg(long = "help", action = ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+/// bwa mem's alignment and output options, shared by `mem` and every
+/// stage subcommand (a batch records them; a stage refuses a batch made
+/// with others).
+#[derive(Debug, Args)]
+pub struct AlignOpts {
     /// Number of threads [1].
     #[arg(short = 't', value_name = "INT", help_heading = "Algorithm")]
     pub threads: Option<i32>,
@@ -161,14 +182,6 @@ pub struct MemArgs {
     /// Insert STR to header if it starts with @; or insert lines in FILE (repeatable).
     #[arg(short = 'H', value_name = "STR/FILE", help_heading = "Input/output")]
     pub header: Vec<String>,
-    /// SAM file to output results to [stdout].
-    #[arg(
-        short = 'o',
-        visible_short_alias = 'f',
-        value_name = "FILE",
-        help_heading = "Input/output"
-    )]
-    pub output: Option<PathBuf>,
     /// Treat ALT contigs as part of the primary assembly (ignore IDX.alt).
     #[arg(short = 'j', help_heading = "Input/output")]
     pub ignore_alt: bool,
@@ -237,13 +250,67 @@ pub struct MemArgs {
     pub mask_level: Option<f32>,
     #[arg(short = 'Q', hide = true)]
     pub map_q_coef_len: Option<i32>,
+}
 
+/// `ferrous split [options] -o DIR R1.fq [R2.fq]`: reads cut into batch files.
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// Reads (FASTQ or FASTA, plain or gzip); with -p, interleaved pairs.
+    #[arg(value_name = "R1.fq")]
+    pub reads1: PathBuf,
+    /// Mates of R1, in the same order.
+    #[arg(value_name = "R2.fq")]
+    pub reads2: Option<PathBuf>,
+    /// Directory for the batch files (NNNNNN.reads.msgpack.zst) and manifest.tsv.
+    #[arg(short = 'o', value_name = "DIR", required = true)]
+    pub outdir: PathBuf,
+    #[command(flatten)]
+    pub opts: AlignOpts,
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     pub help: Option<bool>,
 }
 
-impl MemArgs {
+/// `ferrous seed|chain|extend|pair|rescue [options] IDX IN -o OUT`.
+#[derive(Debug, Args)]
+pub struct StageArgs {
+    /// Index prefix.
+    #[arg(value_name = "IDX")]
+    pub index: PathBuf,
+    /// Input batch file (written by the previous stage).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// Output batch file.
+    #[arg(short = 'o', value_name = "OUT", required = true)]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub opts: AlignOpts,
+    /// Print help.
+    #[arg(long = "help", action = ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+/// `ferrous emit [options] [-o OUT.sam] IDX BATCH...`.
+#[derive(Debug, Args)]
+pub struct EmitArgs {
+    /// Index prefix.
+    #[arg(value_name = "IDX")]
+    pub index: PathBuf,
+    /// All batch files of the run, any order: `extend`'s output for
+    /// single-end reads, `rescue`'s for pairs.
+    #[arg(value_name = "BATCH", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// SAM file to output results to [stdout].
+    #[arg(short = 'o', visible_short_alias = 'f', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: AlignOpts,
+    /// Print help.
+    #[arg(long = "help", action = ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+impl AlignOpts {
     /// The flags as the library's resolution takes them.
     pub fn option_args(&self) -> MemOptionArgs {
         MemOptionArgs {
@@ -293,13 +360,18 @@ impl MemArgs {
     }
 
     /// Resolved options (defaults, preset, flags, `-A` rescaling, checks).
-    /// `-p` with a second read file is refused: bwa would ignore the file.
     pub fn resolve(&self) -> Result<MemOptions, ParamError> {
-        if self.smart_pairing && self.reads2.is_some() {
+        MemOptions::resolve(&self.option_args())
+    }
+
+    /// [`AlignOpts::resolve`] for reads from `reads2`'s presence: `-p` with
+    /// a second read file is refused, since bwa would ignore the file.
+    pub fn resolve_for_reads(&self, reads2: Option<&PathBuf>) -> Result<MemOptions, ParamError> {
+        if self.smart_pairing && reads2.is_some() {
             return Err(ParamError::Conflict(
                 "-p reads pairs interleaved in one file; give no second read file",
             ));
         }
-        MemOptions::resolve(&self.option_args())
+        self.resolve()
     }
 }

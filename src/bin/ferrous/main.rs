@@ -4,6 +4,8 @@
 mod cli;
 mod index;
 mod mem;
+mod output;
+mod stage;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -11,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
+use ferrous::pipeline::Step;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,20 +39,14 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Index(args) => index::run(&args),
         Command::Mem(args) => mem::run(&args),
-        Command::Seed(_) => not_built("seed"),
-        Command::Chain(_) => not_built("chain"),
-        Command::Extend(_) => not_built("extend"),
-        Command::Pair(_) => not_built("pair"),
-        Command::Rescue(_) => not_built("rescue"),
-        Command::Emit(_) => not_built("emit"),
+        Command::Split(args) => stage::split(&args),
+        Command::Seed(args) => stage::step(Step::Seed, &args),
+        Command::Chain(args) => stage::step(Step::Chain, &args),
+        Command::Extend(args) => stage::step(Step::Extend, &args),
+        Command::Pair(args) => stage::step(Step::Pair, &args),
+        Command::Rescue(args) => stage::step(Step::Rescue, &args),
+        Command::Emit(args) => stage::emit(&args),
     }
-}
-
-fn not_built(name: &str) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "`ferrous {name}` is not built yet in this version ({}); see the status table in README.md",
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 /// The error and its causes on one line, each cause once: library errors

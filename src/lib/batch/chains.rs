@@ -162,6 +162,28 @@ impl ChainBatch {
         self.read_ends.push(self.seed_ends.len() as u64);
     }
 
+    /// Appends the reads of `other` after those of `self` (joins the
+    /// pieces a stage builds in parallel).
+    pub fn append(&mut self, other: &ChainBatch) {
+        let chains = self.seed_ends.len() as u64;
+        let seeds = self.rbeg.len() as u64;
+        self.read_ends
+            .extend(other.read_ends.iter().map(|&e| e + chains));
+        self.seed_ends
+            .extend(other.seed_ends.iter().map(|&e| e + seeds));
+        self.pos.extend_from_slice(&other.pos);
+        self.rid.extend_from_slice(&other.rid);
+        self.w.extend_from_slice(&other.w);
+        self.kept.extend_from_slice(&other.kept);
+        self.first.extend_from_slice(&other.first);
+        self.is_alt.extend_from_slice(&other.is_alt);
+        self.frac_rep.extend_from_slice(&other.frac_rep);
+        self.rbeg.extend_from_slice(&other.rbeg);
+        self.qbeg.extend_from_slice(&other.qbeg);
+        self.len.extend_from_slice(&other.len);
+        self.score.extend_from_slice(&other.score);
+    }
+
     /// Number of chains of read `i`. Panics if `i >= len()`.
     pub fn read_len(&self, i: usize) -> usize {
         range(&self.read_ends, i).len()
@@ -197,6 +219,27 @@ impl ChainBatch {
 
     /// The largest query end (`qbeg + len`) of read `i`'s seeds, 0 if
     /// none: checked against the read length on decode.
+    /// Checks that every seed lies on the index's concatenated reference
+    /// `[0, 2 * l_pac)` and every chain names one of its `n_contigs`.
+    pub(crate) fn check_reference(&self, l_pac: i64, n_contigs: usize) -> Result<(), String> {
+        if let Some(j) =
+            (0..self.rbeg.len()).find(|&j| self.rbeg[j] + i64::from(self.len[j]) > 2 * l_pac)
+        {
+            return Err(format!(
+                "chains: seed {j} lies past the end of the reference"
+            ));
+        }
+        if let Some(c) = (0..self.rid.len()).find(|&c| {
+            self.rid[c] < 0
+                || self.rid[c] as usize >= n_contigs
+                || self.pos[c] < 0
+                || self.pos[c] >= 2 * l_pac
+        }) {
+            return Err(format!("chains: chain {c} names no contig of the index"));
+        }
+        Ok(())
+    }
+
     pub(crate) fn max_query_end(&self, i: usize) -> u64 {
         let r = range(&self.read_ends, i);
         if r.is_empty() {

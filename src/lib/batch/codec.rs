@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
 
-use super::{BatchError, BatchFile, Expectation, Stage, DEFAULT_LEVEL, FORMAT_VERSION, MAGIC};
+use super::{
+    BatchError, BatchFile, BatchHeader, Expectation, Stage, DEFAULT_LEVEL, FORMAT_VERSION, MAGIC,
+};
 
 /// The four bytes every zstd frame starts with.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
@@ -40,6 +42,13 @@ pub fn decode_batch(
     name: &Path,
     expect: &Expectation,
 ) -> Result<BatchFile, BatchError> {
+    let batch = decode_any(bytes, name)?;
+    check_expectation(&batch, expect, name.to_path_buf())?;
+    Ok(batch)
+}
+
+/// [`decode_batch`] without an expectation: any stage, index or options.
+fn decode_any(bytes: &[u8], name: &Path) -> Result<BatchFile, BatchError> {
     let path = || name.to_path_buf();
     if bytes.is_empty() {
         return Err(BatchError::NotBatch {
@@ -68,7 +77,6 @@ pub fn decode_batch(
         path: path(),
         detail,
     })?;
-    check_expectation(&batch, expect, path())?;
     Ok(batch)
 }
 
@@ -188,6 +196,34 @@ pub fn read_batch(path: impl AsRef<Path>, expect: &Expectation) -> Result<BatchF
         source,
     })?;
     decode_batch(&bytes, path, expect)
+}
+
+/// The header of the batch file at `path`, read without keeping the
+/// payload (which is decompressed and skipped): for ordering many batch
+/// files before reading them one at a time. A file that does not decode is
+/// read in full to say precisely why.
+pub fn read_header(path: impl AsRef<Path>) -> Result<BatchHeader, BatchError> {
+    #[derive(Deserialize)]
+    struct HeaderOnly {
+        header: BatchHeader,
+    }
+    let path = path.as_ref();
+    let io_err = |source| BatchError::Io {
+        path: path.to_path_buf(),
+        what: "cannot read the batch file",
+        source,
+    };
+    let file = File::open(path).map_err(io_err)?;
+    let probe = zstd::Decoder::new(file)
+        .ok()
+        .and_then(|z| rmp_serde::from_read::<_, HeaderOnly>(z).ok());
+    match probe {
+        Some(p) if p.header.magic == MAGIC && p.header.version == FORMAT_VERSION => Ok(p.header),
+        _ => {
+            let bytes = fs::read(path).map_err(io_err)?;
+            decode_any(&bytes, path).map(|b| b.header)
+        }
+    }
 }
 
 /// [`write_batch_with_level`] at [`DEFAULT_LEVEL`].

@@ -8,7 +8,7 @@
 //! version, the [`Stage`] that wrote it, read numbering, index and options
 //! fingerprints, the options themselves) and a [`Payload`]: the reads, plus
 //! the output of the writing stage as structure-of-arrays
-//! ([`SeedBatch`], [`ChainBatch`], [`RegionBatch`]).
+//! ([`SeedBatch`], [`ChainBatch`], [`RegionBatch`], [`InsertModel`]).
 //!
 //! [`write_batch`] writes through a temporary file and renames it, so a
 //! reader never sees half a batch; [`read_batch`] checks everything it can
@@ -18,27 +18,31 @@
 mod chains;
 mod codec;
 mod error;
+mod insert;
 mod offsets;
 mod regions;
 mod seeds;
 
 pub use chains::ChainBatch;
-pub use codec::{decode_batch, encode_batch, read_batch, write_batch, write_batch_with_level};
+pub use codec::{
+    decode_batch, encode_batch, read_batch, read_header, write_batch, write_batch_with_level,
+};
 pub use error::BatchError;
+pub use insert::InsertModel;
 pub use regions::RegionBatch;
 pub use seeds::SeedBatch;
 
 use serde::{Deserialize, Serialize};
 
 use crate::options::MemOptions;
-use crate::reads::ReadBatch;
+use crate::reads::{Layout, ReadBatch};
 
 /// The `magic` of every batch header.
 pub const MAGIC: &str = "ferrous-batch";
 
 /// The format version this build writes and reads. Bumped on any change a
 /// reader of the previous version would misread (see the docs).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// zstd level [`write_batch`] uses.
 pub const DEFAULT_LEVEL: i32 = 1;
@@ -55,9 +59,12 @@ pub enum Stage {
     Chains,
     /// Reads and their de-duplicated regions (written by `ferrous extend`).
     Regions,
-    /// Reads and their regions after mate rescue and pairing (written by
-    /// `ferrous pair` / `ferrous rescue`).
+    /// Reads, their regions and the batch's insert-size model (written by
+    /// `ferrous pair`).
     Paired,
+    /// Reads, their regions after mate rescue, and the insert-size model
+    /// (written by `ferrous rescue`).
+    Rescued,
 }
 
 impl Stage {
@@ -69,6 +76,7 @@ impl Stage {
             Stage::Chains => "chain",
             Stage::Regions => "extend",
             Stage::Paired => "pair",
+            Stage::Rescued => "rescue",
         }
     }
 }
@@ -95,8 +103,13 @@ pub struct BatchHeader {
     pub first_read: u64,
     /// Number of reads (for paired input, twice the number of pairs).
     pub n_reads: u64,
-    /// Whether reads `2k` and `2k + 1` are mates.
-    pub paired: bool,
+    /// How the reads pair up: `Single`, `Paired` (reads `2k` and `2k + 1`
+    /// are mates) or `Interleaved` (`-p`: consecutive reads with equal
+    /// names are mates, found anew by each stage).
+    pub layout: Layout,
+    /// Whether this is the run's last batch (set by the batch cutter, which
+    /// reads one batch ahead), so that `emit` can tell a complete run.
+    pub last_batch: bool,
     /// [`crate::index::FmIndex::fingerprint`] of the index used (0 for a
     /// [`Stage::Reads`] batch made without one).
     pub index_fingerprint: u64,
@@ -130,6 +143,12 @@ pub enum Payload {
     Paired {
         reads: ReadBatch,
         regions: RegionBatch,
+        insert_model: InsertModel,
+    },
+    Rescued {
+        reads: ReadBatch,
+        regions: RegionBatch,
+        insert_model: InsertModel,
     },
 }
 
@@ -142,6 +161,7 @@ impl Payload {
             Payload::Chains { .. } => Stage::Chains,
             Payload::Regions { .. } => Stage::Regions,
             Payload::Paired { .. } => Stage::Paired,
+            Payload::Rescued { .. } => Stage::Rescued,
         }
     }
 
@@ -152,7 +172,8 @@ impl Payload {
             | Payload::Seeds { reads, .. }
             | Payload::Chains { reads, .. }
             | Payload::Regions { reads, .. }
-            | Payload::Paired { reads, .. } => reads,
+            | Payload::Paired { reads, .. }
+            | Payload::Rescued { reads, .. } => reads,
         }
     }
 
@@ -167,7 +188,9 @@ impl Payload {
             Payload::Chains { chains, .. } => {
                 ("chains", chains.len(), &|i| chains.max_query_end(i))
             }
-            Payload::Regions { regions, .. } | Payload::Paired { regions, .. } => {
+            Payload::Regions { regions, .. }
+            | Payload::Paired { regions, .. }
+            | Payload::Rescued { regions, .. } => {
                 ("regions", regions.len(), &|i| regions.max_query_end(i))
             }
         };
@@ -185,6 +208,17 @@ impl Payload {
     }
 }
 
+/// What [`BatchFile::check_reference`] needs to know of the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferenceBounds {
+    /// Rows of the BWT (`2L + 1`).
+    pub rows: u64,
+    /// `L`, the forward reference length.
+    pub l_pac: i64,
+    /// Number of contigs.
+    pub n_contigs: usize,
+}
+
 /// A whole batch file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchFile {
@@ -195,11 +229,11 @@ pub struct BatchFile {
 impl BatchFile {
     /// A batch of `payload`, with the header filled in from it (stage, read
     /// numbering) and from the arguments (options and their fingerprint,
-    /// this build's version).
+    /// this build's version). `last_batch` starts false.
     pub fn new(
         payload: Payload,
         batch_index: u64,
-        paired: bool,
+        layout: Layout,
         index_fingerprint: u64,
         options: &MemOptions,
     ) -> Self {
@@ -212,13 +246,34 @@ impl BatchFile {
                 batch_index,
                 first_read: reads.first_read,
                 n_reads: reads.len() as u64,
-                paired,
+                layout,
+                last_batch: false,
                 index_fingerprint,
                 options_fingerprint: options.fingerprint(),
                 options: options.clone(),
                 ferrous_version: env!("CARGO_PKG_VERSION").to_string(),
             },
             payload,
+        }
+    }
+
+    /// Checks the reference coordinates of the payload against the index
+    /// the reading stage uses (the decoder cannot: it has no index). A
+    /// batch of the right fingerprint passes; this guards against a
+    /// crafted or damaged file whose checksum happens to hold.
+    pub fn check_reference(&self, bounds: ReferenceBounds) -> Result<(), String> {
+        let ReferenceBounds {
+            rows,
+            l_pac,
+            n_contigs,
+        } = bounds;
+        match &self.payload {
+            Payload::Reads { .. } => Ok(()),
+            Payload::Seeds { seeds, .. } => seeds.check_rows(rows),
+            Payload::Chains { chains, .. } => chains.check_reference(l_pac, n_contigs),
+            Payload::Regions { regions, .. }
+            | Payload::Paired { regions, .. }
+            | Payload::Rescued { regions, .. } => regions.check_reference(l_pac, n_contigs),
         }
     }
 
@@ -242,7 +297,7 @@ impl BatchFile {
                 reads.len()
             ));
         }
-        if h.paired && reads.len() % 2 != 0 {
+        if h.layout == Layout::Paired && reads.len() % 2 != 0 {
             return Err(format!(
                 "paired batch with an odd number of reads ({})",
                 reads.len()

@@ -49,6 +49,14 @@ macro_rules! region_columns {
                 $(self.$field.clear();)+
             }
 
+            /// Appends the reads of `other` after those of `self` (joins
+            /// the pieces a stage builds in parallel).
+            pub fn append(&mut self, other: &RegionBatch) {
+                let base = self.rb.len() as u64;
+                self.read_ends.extend(other.read_ends.iter().map(|&e| e + base));
+                $(self.$field.extend_from_slice(&other.$field);)+
+            }
+
             fn push_region(&mut self, r: &AlnReg) {
                 $(self.$field.push(r.$field);)+
             }
@@ -143,6 +151,20 @@ impl RegionBatch {
     pub fn read_into(&self, i: usize, out: &mut Vec<AlnReg>) {
         out.clear();
         out.extend(self.read(i));
+    }
+
+    /// Checks that every region lies on the index's concatenated reference
+    /// `[0, 2 * l_pac)` and names one of its `n_contigs`.
+    pub(crate) fn check_reference(&self, l_pac: i64, n_contigs: usize) -> Result<(), String> {
+        let bad = (0..self.rb.len()).find(|&j| {
+            self.re[j] > 2 * l_pac || self.rid[j] < 0 || self.rid[j] as usize >= n_contigs
+        });
+        match bad {
+            Some(j) => Err(format!(
+                "regions: region {j} lies outside the index's reference"
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The largest query end of read `i`'s regions, 0 if none: checked

@@ -96,6 +96,18 @@ impl SeedBatch {
         self.read_ends.push(self.x0.len() as u64);
     }
 
+    /// Appends the reads of `other` after those of `self` (joins the
+    /// pieces a stage builds in parallel).
+    pub fn append(&mut self, other: &SeedBatch) {
+        let base = self.x0.len() as u64;
+        self.read_ends
+            .extend(other.read_ends.iter().map(|&e| e + base));
+        self.x0.extend_from_slice(&other.x0);
+        self.x1.extend_from_slice(&other.x1);
+        self.size.extend_from_slice(&other.size);
+        self.info.extend_from_slice(&other.info);
+    }
+
     /// Number of intervals of read `i`. Panics if `i >= len()`.
     pub fn read_len(&self, i: usize) -> usize {
         range(&self.read_ends, i).len()
@@ -118,6 +130,23 @@ impl SeedBatch {
 
     /// The largest query end (`info` low half) of read `i`'s intervals, 0
     /// if none: checked against the read length on decode.
+    /// Checks that every interval lies within the `rows` rows of the
+    /// index's BWT, so that locating its occurrences stays in bounds.
+    pub(crate) fn check_rows(&self, rows: u64) -> Result<(), String> {
+        let bad = (0..self.x0.len()).find(|&j| {
+            let size = self.size[j];
+            size == 0
+                || self.x0[j].checked_add(size).map_or(true, |e| e > rows)
+                || self.x1[j].checked_add(size).map_or(true, |e| e > rows)
+        });
+        match bad {
+            Some(j) => Err(format!(
+                "seeds: interval {j} lies outside the index's {rows} suffix-array rows"
+            )),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn max_query_end(&self, i: usize) -> u64 {
         self.info[range(&self.read_ends, i)]
             .iter()

@@ -57,7 +57,7 @@ fn header_must_match_payload() {
             reads: reads(&[3, 3, 3]),
         },
         0,
-        true,
+        Layout::Paired,
         1,
         &opts,
     );
@@ -67,7 +67,7 @@ fn header_must_match_payload() {
             reads: reads(&[3, 3]),
         },
         0,
-        true,
+        Layout::Paired,
         1,
         &opts,
     );

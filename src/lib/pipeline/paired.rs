@@ -23,7 +23,7 @@ const PAIR_CHUNK: usize = 32;
 /// Per-thread buffers for finishing pairs, reused from pair to pair.
 #[derive(Debug, Default)]
 pub struct PairWorkspace {
-    read: ReadWorkspace,
+    pub(super) read: ReadWorkspace,
     queries: [Vec<u8>; 2],
     anchors: Vec<AlnReg>,
     rescue: RescueWorkspace,
@@ -33,6 +33,8 @@ pub struct PairWorkspace {
     aln: AlnWorkspace,
     recs: [Vec<Aln>; 2],
     mates: Vec<Aln>,
+    /// The two reads' regions when a stage loads them from a batch.
+    pub(super) staged: [Vec<AlnReg>; 2],
 }
 
 impl Aligner<'_> {
@@ -43,8 +45,7 @@ impl Aligner<'_> {
             .par_iter()
             .with_min_len(16)
             .map_init(ReadWorkspace::default, |ws, &r| {
-                ws.query.clear();
-                ws.query.extend(batch.seq(r).iter().map(|&b| nt4(b)));
+                Self::load_query(batch, r, ws);
                 self.find_regions(ws);
                 ws.regs.clone()
             })
@@ -54,7 +55,7 @@ impl Aligner<'_> {
     /// The insert-size model for pairs whose regions are `regs` (read 1,
     /// read 2 alternating): `-I` when given, else bwa's `mem_pestat` with
     /// its messages on stderr.
-    fn pair_stats(&self, regs: &[Vec<AlnReg>]) -> PairStats {
+    pub(super) fn pair_stats(&self, regs: &[Vec<AlnReg>]) -> PairStats {
         if let Some(ov) = &self.opt.insert_size {
             return stats_from_override(ov);
         }
@@ -158,8 +159,9 @@ impl Aligner<'_> {
             .collect()
     }
 
-    /// bwa's `mem_sam_pe` for one pair: mate rescue, primary marking,
-    /// pairing, MAPQ and flags; appends the SAM lines of read 1 then read 2.
+    /// bwa's `mem_sam_pe` for one pair: mate rescue ([`Self::rescue_pair`],
+    /// the `rescue` stage), then primary marking, pairing, MAPQ, flags and
+    /// SAM text ([`Self::emit_pair`], the `emit` stage).
     #[allow(clippy::too_many_arguments)]
     fn finish_pair(
         &self,
@@ -171,14 +173,30 @@ impl Aligner<'_> {
         ws: &mut PairWorkspace,
         out: &mut Vec<u8>,
     ) {
-        let opt = self.opt;
-        let l_pac = self.index.l_pac() as i64;
+        Self::load_pair(batch, idx, ws);
         let [a0, a1] = regs;
-        let a = [a0, a1];
+        self.rescue_pair([&mut *a0, &mut *a1], pes, ws);
+        self.emit_pair(batch, idx, [a0, a1], id, pes, ws, out);
+    }
+
+    /// Loads the bases of reads `idx` of `batch` into `ws.queries`.
+    pub(crate) fn load_pair(batch: &ReadBatch, idx: [usize; 2], ws: &mut PairWorkspace) {
         for (q, &i) in ws.queries.iter_mut().zip(idx.iter()) {
             q.clear();
             q.extend(batch.seq(i).iter().map(|&b| nt4(b)));
         }
+    }
+
+    /// Mate rescue for one pair (bwa's `mem_sam_pe` up to `mem_matesw`):
+    /// each good hit of one read looks for its mate near it; found mates
+    /// join the other read's regions. Needs the bases in `ws.queries`.
+    pub(crate) fn rescue_pair(
+        &self,
+        a: [&mut Vec<AlnReg>; 2],
+        pes: &PairStats,
+        ws: &mut PairWorkspace,
+    ) {
+        let opt = self.opt;
         if !opt.flags.no_rescue {
             // Anchors of both reads are taken before any rescue.
             ws.anchors.clear();
@@ -213,6 +231,24 @@ impl Aligner<'_> {
                 start += n_anchor[i];
             }
         }
+    }
+
+    /// The rest of bwa's `mem_sam_pe` after rescue: primary marking,
+    /// pairing, MAPQ and flags; appends the SAM lines of read 1 then read
+    /// 2. Needs the bases in `ws.queries`; `id` is the pair's number.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn emit_pair(
+        &self,
+        batch: &ReadBatch,
+        idx: [usize; 2],
+        a: [&mut Vec<AlnReg>; 2],
+        id: u64,
+        pes: &PairStats,
+        ws: &mut PairWorkspace,
+        out: &mut Vec<u8>,
+    ) {
+        let opt = self.opt;
+        let l_pac = self.index.l_pac() as i64;
         let mut n_pri = [0usize; 2];
         for i in 0..2 {
             n_pri[i] = mark_primary_se(opt, a[i], (id << 1) | i as u64, &mut ws.primary);

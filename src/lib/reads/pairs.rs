@@ -9,7 +9,7 @@ use super::parser::SeqReader;
 use super::ReadsError;
 
 /// How the input files hold the reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Layout {
     /// One file of single-end reads.
     Single,

@@ -1,0 +1,79 @@
+//! The stage subcommands: `split`, `seed`, `chain`, `extend`, `pair`,
+//! `rescue`, `emit`. Argument handling only; the work is in
+//! `ferrous::pipeline`.
+
+use anyhow::Context;
+
+use ferrous::index::FmIndex;
+use ferrous::options::MemOptions;
+use ferrous::pipeline::{emit_files, run_step, split_reads, Aligner, StageSummary, Step};
+
+use crate::cli::{EmitArgs, SplitArgs, StageArgs};
+use crate::mem::{open_reads, thread_pool};
+use crate::output::write_sam;
+
+/// One summary line per batch on stderr, at bwa's message verbosity.
+fn report(opt: &MemOptions, name: &str, s: &StageSummary) {
+    if opt.verbosity >= 3 {
+        eprintln!("[ferrous {name}] {s}");
+    }
+}
+
+fn open_index(path: &std::path::Path) -> anyhow::Result<FmIndex> {
+    FmIndex::open(path).with_context(|| format!("opening the index {}", path.display()))
+}
+
+pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
+    let opt = args.opts.resolve_for_reads(args.reads2.as_ref())?;
+    let reader = open_reads(
+        &args.reads1,
+        args.reads2.as_deref(),
+        opt.flags.smart_pairing,
+    )?;
+    let summary = split_reads(reader, &opt, &args.outdir, |s| report(&opt, "split", s))?;
+    if opt.verbosity >= 3 {
+        eprintln!(
+            "[ferrous split] {} reads ({} bp) in {} batches, {} bytes, in {}",
+            summary.reads,
+            summary.bases,
+            summary.batches,
+            summary.out_bytes,
+            args.outdir.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
+    let opt = args.opts.resolve()?;
+    let index = open_index(&args.index)?;
+    let pool = thread_pool(opt.n_threads)?;
+    let aligner = Aligner::new(&index, &opt);
+    let summary = pool.install(|| run_step(step, &aligner, &args.input, &args.output))?;
+    report(&opt, step.name(), &summary);
+    Ok(())
+}
+
+pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
+    let opt = args.opts.resolve()?;
+    let index = open_index(&args.index)?;
+    let pool = thread_pool(opt.n_threads)?;
+    let aligner = Aligner::new(&index, &opt);
+    let argv: Vec<String> = std::env::args().collect();
+    let header = aligner.sam_header(&argv);
+    let summary = write_sam(args.output.as_deref(), &header, |mut out| {
+        let s = pool.install(|| {
+            emit_files(&aligner, &args.inputs, &mut out, |s| {
+                report(&opt, "emit", s)
+            })
+        })?;
+        Ok(s)
+    })?;
+    if opt.verbosity >= 3 {
+        eprintln!(
+            "[ferrous emit] {} reads ({} bp) from {} batches",
+            summary.reads, summary.bases, summary.batches
+        );
+    }
+    Ok(())
+}

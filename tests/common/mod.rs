@@ -1,0 +1,50 @@
+//! Helpers shared by the end-to-end tests: the shipped data, running a
+//! command that must succeed, and an interleaved copy of the shipped pairs.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A file of `data/small`.
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/small")
+        .join(name)
+}
+
+/// Runs `cmd`, which must succeed, and returns its stdout.
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().expect("start command");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Reads of a gzipped FASTQ as 4-line records.
+pub fn records(path: &Path) -> Vec<String> {
+    let f = std::fs::File::open(path).expect("open reads");
+    let lines: Vec<String> = BufReader::new(flate2::read::MultiGzDecoder::new(f))
+        .lines()
+        .map(|l| l.expect("read line"))
+        .collect();
+    lines.chunks(4).map(|c| c.join("\n") + "\n").collect()
+}
+
+/// Writes the shipped pairs interleaved to `path`, every 7th pair without
+/// its second read, so that smart pairing sees singles as well as pairs.
+pub fn write_interleaved(path: &Path) {
+    let r1 = records(&data("reads_1.fq.gz"));
+    let r2 = records(&data("reads_2.fq.gz"));
+    let mut f = std::fs::File::create(path).expect("create");
+    for (k, (a, b)) in r1.iter().zip(&r2).enumerate() {
+        f.write_all(a.as_bytes()).expect("write");
+        if k % 7 != 2 {
+            f.write_all(b.as_bytes()).expect("write");
+        }
+    }
+}
