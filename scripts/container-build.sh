@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds the ferrous container image from containers/Dockerfile and runs it on
 # the shipped data (README: "Workflows and containers"): `ferrous index` and
-# `ferrous mem` inside the container must give the SAM that the same binary
-# gives outside (every line but @PG). Takes a few minutes; not part of .ci/run.
+# `ferrous mem` inside the container, and split, every stage per batch and
+# emit when the binary has them, must give the SAM that the same binary's
+# `mem` gives outside (every line but @PG). Takes a few minutes (most of it
+# the static build); not part of .ci/run.
 #
 #   scripts/container-build.sh [--tag TAG] [--runtime-image IMAGE] [--from-source]
 #
 # Default: the static binary is built here (RUSTFLAGS='-C
-# target-feature=+crt-static', target x86_64-unknown-linux-gnu) and copied
+# target-feature=+crt-static', stripped, target x86_64-unknown-linux-gnu) and copied
 # into a `scratch` image (BINARY_STAGE=prebuilt, RUNTIME_IMAGE=scratch), which
 # needs no registry. --runtime-image debian:bookworm-slim gives an image with
 # bash (what Nextflow and Snakemake need to run tasks in it); --from-source
@@ -40,7 +42,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 if [ $binary_stage = prebuilt ]; then
   step "static ferrous (crt-static, x86_64-unknown-linux-gnu)"
-  RUSTFLAGS='-C target-feature=+crt-static' \
+  RUSTFLAGS='-C target-feature=+crt-static' CARGO_PROFILE_RELEASE_STRIP=symbols \
     cargo build --release --locked --target x86_64-unknown-linux-gnu
   bin=target/x86_64-unknown-linux-gnu/release/ferrous
   if ldd "$bin" 2>&1 | grep -q '=>'; then
@@ -95,6 +97,26 @@ ctr=("${run[@]}" -v "$PWD/data/small:/data:ro" -v "$PWD/$out:/out" "$tag")
 "${ctr[@]}" /usr/local/bin/ferrous mem -t 2 -K 100000 -o /out/container.sam /out/ref \
   /data/reads_1.fq.gz /data/reads_2.fq.gz
 
+scatter=no
+if "${ctr[@]}" /usr/local/bin/ferrous split --help >/dev/null 2>&1; then
+  step "stage subcommands in $tag: split, each stage per batch, emit"
+  "${ctr[@]}" /usr/local/bin/ferrous split -t 2 -K 100000 -o /out/batches \
+    /data/reads_1.fq.gz /data/reads_2.fq.gz
+  last=()
+  for batch in "$out"/batches/*.reads.msgpack.zst; do
+    id=$(basename "$batch" .reads.msgpack.zst)
+    in=/out/batches/$id.reads.msgpack.zst
+    for stage in seed:seeds chain:chains extend:regions pair:paired rescue:rescued; do
+      "${ctr[@]}" /usr/local/bin/ferrous "${stage%%:*}" -t 2 -K 100000 /out/ref "$in" \
+        -o "/out/batches/$id.${stage#*:}.msgpack.zst"
+      in=/out/batches/$id.${stage#*:}.msgpack.zst
+    done
+    last+=("$in")
+  done
+  "${ctr[@]}" /usr/local/bin/ferrous emit -t 2 -K 100000 -o /out/container-scatter.sam /out/ref "${last[@]}"
+  scatter=yes
+fi
+
 step "compare with ferrous outside the container"
 host_bin=target/x86_64-unknown-linux-gnu/release/ferrous
 [ -x "$host_bin" ] || { cargo build --release --locked && host_bin=target/release/ferrous; }
@@ -106,4 +128,12 @@ else
   echo "error: the container's SAM differs from the host's" >&2
   diff <(grep -v '^@PG' "$out/container.sam") <(grep -v '^@PG' "$out/host.sam") | head >&2
   exit 1
+fi
+if [ $scatter = yes ]; then
+  if cmp -s <(grep -v '^@PG' "$out/container-scatter.sam") <(grep -v '^@PG' "$out/host.sam"); then
+    echo "equal: container stages (${#last[@]} batches) vs host mem SAM"
+  else
+    echo "error: the container's staged SAM differs from the host's mem SAM" >&2
+    exit 1
+  fi
 fi
