@@ -3,7 +3,7 @@
 
 rule ferrous_index:
     input:
-        config["reference"],
+        lambda wildcards: config["reference"],
     output:
         "results/index/{name}.fmi",
     log:
