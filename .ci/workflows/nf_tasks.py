@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Run the command lines that the Nextflow modules' script: and stub: blocks
+render, on the shipped data, without Nextflow (which cannot be installed here).
+
+A paired (R1, R2) and a single-end (R1) sample. Each task gets its own
+directory with its inputs linked in under the names Nextflow would stage
+(as Nextflow does); the block is rendered by
+nf-render.groovy (Groovy's own GString evaluation of the module's code, with
+task, meta and the inputs bound) and run with `bash -euo pipefail` (the
+process.shell of nextflow.config). Then every output the module declares
+(path(...) in output:, not optional) must exist, versions.yml must hold
+{task.process: {ferrous: VERSION}}, and, when the binary has the stage
+subcommands, the SAM that FERROUS_EMIT gathers from all batches must equal
+FERROUS_MEM's on every line but @PG.
+
+Not checked (needs Nextflow): channel wiring, operators, config selectors,
+publishDir, containers, nf-test runs.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+STAGES = ["seed", "chain", "extend", "pair", "rescue"]
+STAGE_OUT = {
+    "seed": "seeds",
+    "chain": "chains",
+    "extend": "regions",
+    "pair": "paired",
+    "rescue": "rescued",
+}
+
+
+class Renderer:
+    """One JVM running nf-render.groovy; one JSON task per line."""
+
+    def __init__(self, classpath, script):
+        self.proc = subprocess.Popen(
+            ["java", "-cp", classpath, "groovy.ui.GroovyMain", script],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def render(self, spec):
+        self.proc.stdin.write(json.dumps(spec) + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        if not answer.startswith("rendered"):
+            raise SystemExit(f"render failed: {answer or 'renderer exited'}")
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def declared_outputs(module_nf):
+    """The non-optional path patterns of the module's output: block."""
+    text = open(module_nf).read()
+    section = re.search(r"\n\s*output:\s*\n(.*?)\n\s*when:", text, re.S).group(1)
+    patterns = []
+    for line in section.splitlines():
+        if "optional: true" in line:
+            continue
+        patterns += re.findall(r'path\(?\s*"([^"]+)"', line)
+    return patterns
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.work = os.path.abspath(args.work)
+        self.modules = os.path.abspath(args.modules)
+        self.renderer = Renderer(args.classpath, args.render)
+        self.failures = []
+        self.ran = 0
+
+    def task(self, module, block, name, inputs, meta=None, ext_args="", cpus=2):
+        """Stage inputs, render, run; return the task directory (None on failure)."""
+        process = f"FERROUS_{module.upper()}"
+        tdir = os.path.join(self.work, block, module, name)
+        shutil.rmtree(tdir, ignore_errors=True)
+        os.makedirs(tdir)
+        bound = {}
+        for var, files in inputs.items():
+            many = isinstance(files, list)
+            names = []
+            for src in files if many else [files]:
+                dst = os.path.join(tdir, os.path.basename(src))
+                if block == "stub" and not os.path.exists(src):
+                    open(dst, "w").close()  # a stand-in for an input a stub never reads
+                else:
+                    os.symlink(os.path.abspath(src), dst)
+                names.append(os.path.basename(src))
+            bound[var] = names if many else names[0]
+        if meta is not None:
+            bound["meta"] = meta
+        if "index" in inputs:
+            bound["meta2"] = {"id": "ref"}
+        module_nf = os.path.join(self.modules, module, "main.nf")
+        self.renderer.render(
+            {
+                "module": module_nf,
+                "block": block,
+                "out": os.path.join(tdir, ".command.sh"),
+                "task": {"process": process, "cpus": cpus, "ext": {"args": ext_args}},
+                "vars": bound,
+            }
+        )
+        with open(os.path.join(tdir, ".command.log"), "w") as log:
+            rc = subprocess.call(
+                ["bash", "-euo", "pipefail", ".command.sh"],
+                cwd=tdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.ran += 1
+        where = f"{process} {block} ({name})"
+        if rc != 0:
+            tail = open(os.path.join(tdir, ".command.log")).read()[-2000:]
+            self.failures.append(f"{where}: exit {rc}\n{tail}")
+            return None
+        for pattern in declared_outputs(module_nf):
+            if not glob.glob(os.path.join(tdir, pattern)):
+                self.failures.append(f"{where}: declared output {pattern!r} missing")
+        try:
+            versions = yaml.safe_load(open(os.path.join(tdir, "versions.yml")))
+            if not re.fullmatch(r"\d+\.\d+\.\d+\S*", str(versions[process]["ferrous"])):
+                raise ValueError(f"version {versions[process]['ferrous']!r}")
+        except Exception as e:  # any shape problem is a failure of the module
+            self.failures.append(f"{where}: bad versions.yml: {e}")
+        print(f"  ran {where}")
+        return tdir
+
+
+def scatter(r, sample, files, meta, index_dir, args):
+    """split, every stage per batch, emit (all batches, shuffled order)."""
+    split = r.task(
+        "split", "script", sample, {"reads": files}, meta=meta, ext_args=args
+    )
+    if split is None:
+        return None
+    batches = sorted(glob.glob(os.path.join(split, "batches", "*.reads.msgpack.zst")))
+    stages = STAGES[:3] if meta["single_end"] else STAGES
+    last = []
+    for batch in batches:
+        current = batch
+        name = f"{sample}-{os.path.basename(batch).split('.')[0]}"
+        for stage in stages:
+            inputs = {"batch": current, "index": index_dir}
+            tdir = r.task(stage, "script", name, inputs, meta=meta, ext_args=args)
+            if tdir is None:
+                return None
+            pattern = os.path.join(tdir, f"*.{STAGE_OUT[stage]}.msgpack.zst")
+            current = glob.glob(pattern)[0]
+        last.append(current)
+    inputs = {"batches": last[::-1], "index": index_dir}
+    print(f"  {sample}: {len(batches)} batches through {', '.join(stages)}")
+    return r.task("emit", "script", sample, inputs, meta=meta, ext_args=args)
+
+
+def sam_body(path):
+    with open(path) as f:
+        return [line for line in f if not line.startswith("@PG")]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--modules", required=True, help="workflows/nextflow/modules/local/ferrous"
+    )
+    ap.add_argument("--data", required=True, help="data/small")
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--classpath", required=True, help="Groovy jars")
+    ap.add_argument("--render", required=True, help="nf-render.groovy")
+    ap.add_argument(
+        "--args", default="-K 100000", help="task.ext.args of the aligning modules"
+    )
+    ap.add_argument(
+        "--stages", action="store_true", help="the binary has the stage subcommands"
+    )
+    a = ap.parse_args()
+    r = Runner(a)
+    data = os.path.abspath(a.data)
+    reads = [f"{data}/reads_1.fq.gz", f"{data}/reads_2.fq.gz"]
+    meta = {"id": "small", "single_end": False}
+
+    # Stubs: every module, inputs as empty stand-ins with the staged names.
+    stub_inputs = {
+        "index": {"fasta": f"{data}/ref.fa"},
+        "mem": {"reads": reads, "index": "ferrous"},
+        "split": {"reads": reads},
+        "emit": {
+            "batches": ["000000.rescued.msgpack.zst", "000001.rescued.msgpack.zst"],
+            "index": "ferrous",
+        },
+    }
+    prev = "reads"
+    for stage in STAGES:
+        stub_inputs[stage] = {"batch": f"000000.{prev}.msgpack.zst", "index": "ferrous"}
+        prev = STAGE_OUT[stage]
+    for module, inputs in stub_inputs.items():
+        r.task(
+            module,
+            "stub",
+            "stub",
+            inputs,
+            meta=None if module == "index" else meta,
+            ext_args=a.args,
+        )
+
+    # Scripts on the shipped data.
+    idx = r.task(
+        "index", "script", "ref", {"fasta": f"{data}/ref.fa"}, meta={"id": "ref"}
+    )
+    if idx is None:
+        raise SystemExit("\n".join(r.failures))
+    index_dir = os.path.join(idx, "ferrous")
+    samples = [
+        ("small", reads, False),  # paired: split, seed .. rescue, emit
+        ("se", reads[:1], True),  # single-end: split, seed, chain, extend, emit
+    ]
+    outcome = []
+    for sample, files, single_end in samples:
+        meta = {"id": sample, "single_end": single_end}
+        inputs = {"reads": files, "index": index_dir}
+        mem = r.task("mem", "script", sample, inputs, meta=meta, ext_args=a.args)
+        if not a.stages:
+            continue
+        emit = scatter(r, sample, files, meta, index_dir, a.args)
+        if emit is None or mem is None:
+            continue
+        ours, theirs = sam_body(f"{emit}/{sample}.sam"), sam_body(f"{mem}/{sample}.sam")
+        kind = "single-end" if single_end else "paired"
+        if ours != theirs:
+            r.failures.append(
+                f"{kind}: FERROUS_EMIT's SAM differs from FERROUS_MEM's"
+                f" ({len(ours)} vs {len(theirs)} lines without @PG)"
+            )
+        else:
+            outcome.append(f"{kind} equal ({len(ours)} lines without @PG)")
+    verdict = "; ".join(outcome) if a.stages else "not run (no stage subcommands)"
+    r.renderer.close()
+    print(
+        f"nextflow module tasks run without Nextflow: {r.ran};"
+        f" FERROUS_EMIT vs FERROUS_MEM: {verdict}"
+    )
+    if r.failures:
+        print("FAILED:\n" + "\n".join(r.failures), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+# The fused alignment: `ferrous mem` over the whole sample in one job, through
+# the wrapper in wrappers/ferrous/mem (the interface of snakemake-wrappers'
+# bio/bwa/mem: input `reads` and `idx`, params `extra` and `sort`, log on stderr).
+
+
+rule ferrous_mem:
+    input:
+        reads=sample_reads,
+        idx=index_file(),
+    output:
+        "results/mem/{sample}.{ext}",
+    log:
+        "results/logs/{sample}/mem.{ext}.log",
+    threads: config["threads"]
+    params:
+        extra=config["extra"],
+        sort="none",
+    wrapper:
+        f"file:{workflow.basedir}/wrappers/ferrous/mem"
