@@ -27,7 +27,7 @@ opts=(-t "$threads" "${extra[@]}")
 /usr/bin/time -f '%e s wall, %M KB max RSS' -o "$work/mem.time" \
   "$bin" mem "${opts[@]}" "$idx" "${reads[@]}" > "$work/mem.sam" 2> "$work/mem.log"
 start=$(date +%s.%N)
-"$bin" split "${opts[@]}" -o "$work/b" "${reads[@]}" 2> "$work/stages.log"
+"$bin" split "${opts[@]}" -v 4 -o "$work/b" "${reads[@]}" 2> "$work/stages.log"
 for b in $(tail -n +2 "$work/b/manifest.tsv" | cut -f2); do
   n=$work/b/${b%.reads.msgpack.zst}
   for s in "${steps[@]}"; do
@@ -35,7 +35,7 @@ for b in $(tail -n +2 "$work/b/manifest.tsv" | cut -f2); do
     /usr/bin/time -f "[rss $step] %M" "$bin" "$step" "${opts[@]}" "$idx" "$n.$from.msgpack.zst" -o "$n.$to.msgpack.zst" 2>> "$work/stages.log"
   done
 done
-/usr/bin/time -f '[rss emit] %M' "$bin" emit "${opts[@]}" -o "$work/staged.sam" "$idx" "$work"/b/*."$last".msgpack.zst 2>> "$work/stages.log"
+/usr/bin/time -f '[rss emit] %M' "$bin" emit "${opts[@]}" -v 4 -o "$work/staged.sam" "$idx" "$work"/b/*."$last".msgpack.zst 2>> "$work/stages.log"
 end=$(date +%s.%N)
 
 strip() { sed -E '/^@PG\t/s/\tCL:.*//' "$1"; }

@@ -2,6 +2,8 @@
 //! `rescue`, `emit`. Argument handling only; the work is in
 //! `ferrous::pipeline`.
 
+use std::time::Instant;
+
 use anyhow::Context;
 
 use ferrous::index::FmIndex;
@@ -12,9 +14,11 @@ use crate::cli::{EmitArgs, SplitArgs, StageArgs};
 use crate::mem::{open_reads, thread_pool};
 use crate::output::write_sam;
 
-/// One summary line per batch on stderr, at bwa's message verbosity.
-fn report(opt: &MemOptions, name: &str, s: &StageSummary) {
-    if opt.verbosity >= 3 {
+/// The summary line of a one-batch stage on stderr, at bwa's message
+/// verbosity (3); `split` and `emit`, which see many batches, print one
+/// line per batch only from verbosity 4 and a total line at 3.
+fn report(opt: &MemOptions, name: &str, s: &StageSummary, level: i32) {
+    if opt.verbosity >= level {
         eprintln!("[ferrous {name}] {s}");
     }
 }
@@ -30,15 +34,17 @@ pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
         args.reads2.as_deref(),
         opt.flags.smart_pairing,
     )?;
-    let summary = split_reads(reader, &opt, &args.outdir, |s| report(&opt, "split", s))?;
+    let start = Instant::now();
+    let summary = split_reads(reader, &opt, &args.outdir, |s| report(&opt, "split", s, 4))?;
     if opt.verbosity >= 3 {
         eprintln!(
-            "[ferrous split] {} reads ({} bp) in {} batches, {} bytes, in {}",
+            "[ferrous split] {} reads ({} bp) in {} batches ({} bytes) written to {} in {:.2} s",
             summary.reads,
             summary.bases,
             summary.batches,
             summary.out_bytes,
-            args.outdir.display()
+            args.outdir.display(),
+            start.elapsed().as_secs_f64()
         );
     }
     Ok(())
@@ -50,7 +56,7 @@ pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
     let pool = thread_pool(opt.n_threads)?;
     let aligner = Aligner::new(&index, &opt);
     let summary = pool.install(|| run_step(step, &aligner, &args.input, &args.output))?;
-    report(&opt, step.name(), &summary);
+    report(&opt, step.name(), &summary, 3);
     Ok(())
 }
 
@@ -61,18 +67,22 @@ pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
     let aligner = Aligner::new(&index, &opt);
     let argv: Vec<String> = std::env::args().collect();
     let header = aligner.sam_header(&argv);
+    let start = Instant::now();
     let summary = write_sam(args.output.as_deref(), &header, |mut out| {
         let s = pool.install(|| {
             emit_files(&aligner, &args.inputs, &mut out, |s| {
-                report(&opt, "emit", s)
+                report(&opt, "emit", s, 4)
             })
         })?;
         Ok(s)
     })?;
     if opt.verbosity >= 3 {
         eprintln!(
-            "[ferrous emit] {} reads ({} bp) from {} batches",
-            summary.reads, summary.bases, summary.batches
+            "[ferrous emit] {} reads ({} bp) from {} batches in {:.2} s",
+            summary.reads,
+            summary.bases,
+            summary.batches,
+            start.elapsed().as_secs_f64()
         );
     }
     Ok(())
