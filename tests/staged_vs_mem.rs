@@ -534,6 +534,22 @@ fn split_writes_batches_as_mem_cuts_them_and_the_manifest_last() {
         next += r[3].parse::<u64>().unwrap();
     }
     assert_eq!(next, 4000);
+    // Each stage says what it did in one line on stderr.
+    let out = ferrous()
+        .arg("seed")
+        .arg(idx())
+        .arg(dir.join("000000.reads.msgpack.zst"))
+        .arg("-o")
+        .arg(dir.join("000000.seeds.msgpack.zst"))
+        .output()
+        .expect("run seed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("[ferrous seed] batch 0: 668 reads (100200 bp) from read 0 in "),
+        "{err}"
+    );
     refused(
         ferrous()
             .args(["split", "-p", "-o"])
