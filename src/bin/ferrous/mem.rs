@@ -1,11 +1,10 @@
 //! `ferrous mem`: the whole pipeline in one process.
 
-use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use ferrous::cleanup::AtomicFile;
 use ferrous::emit::header::pg_line;
 use ferrous::emit::write_header;
 use ferrous::index::FmIndex;
@@ -67,31 +66,29 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
             report(verbose, summary.reads, summary.bases);
         }
         Some(path) => {
-            let tmp = temp_name(path);
-            let result = (|| -> anyhow::Result<()> {
-                let file =
-                    File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-                let mut out = BufWriter::with_capacity(1 << 20, file);
-                out.write_all(&header)
-                    .with_context(|| format!("writing {}", tmp.display()))?;
-                let summary = pool
-                    .install(|| run_all(&mut out))
-                    .with_context(|| format!("writing {}", path.display()))?;
-                let file = out
-                    .into_inner()
-                    .map_err(|e| e.into_error())
-                    .with_context(|| format!("writing {}", tmp.display()))?;
-                file.sync_all()
-                    .with_context(|| format!("writing {}", tmp.display()))?;
-                fs::rename(&tmp, path)
-                    .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
-                report(verbose, summary.reads, summary.bases);
-                Ok(())
-            })();
-            if result.is_err() {
-                let _ = fs::remove_file(&tmp);
-            }
-            result?;
+            // Written under a temporary name and renamed when complete; on
+            // error (or SIGTERM) the temporary file is removed.
+            let file =
+                AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let tmp = file.path().to_path_buf();
+            let mut out = BufWriter::with_capacity(1 << 20, file);
+            out.write_all(&header)
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            // Only write errors are about the output file; read errors
+            // name their input file themselves.
+            let summary = pool.install(|| run_all(&mut out)).map_err(|e| match e {
+                RunError::Write(io) => {
+                    anyhow::Error::new(io).context(format!("writing {}", path.display()))
+                }
+                other => other.into(),
+            })?;
+            let file = out
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            file.commit()
+                .with_context(|| format!("writing {}", path.display()))?;
+            report(verbose, summary.reads, summary.bases);
         }
     }
     Ok(())
@@ -101,12 +98,4 @@ fn report(verbose: bool, reads: u64, bases: u64) {
     if verbose {
         eprintln!("[M::mem] processed {reads} reads ({bases} bp)");
     }
-}
-
-/// `out.sam` → `out.sam.tmp.<pid>` in the same directory, so the final
-/// rename is atomic and a killed run never leaves a complete-looking file.
-fn temp_name(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp.{}", std::process::id()));
-    path.with_file_name(name)
 }

@@ -1,12 +1,13 @@
 //! Encoding and decoding: zstd frame (content checksum on) around the
 //! MessagePack form of a [`BatchFile`]; atomic writes.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
+
+use crate::cleanup::AtomicFile;
 
 use super::{BatchError, BatchFile, Expectation, Stage, DEFAULT_LEVEL, FORMAT_VERSION, MAGIC};
 
@@ -196,29 +197,16 @@ pub fn write_batch(path: impl AsRef<Path>, batch: &BatchFile) -> Result<(), Batc
 }
 
 /// Writes `batch` to `path` atomically: into a temporary file in the same
-/// directory, synced to disk, then renamed over `path` (and the directory
-/// synced where the platform allows). On failure the temporary file is
-/// removed and `path` is untouched.
+/// directory ([`AtomicFile`]), synced to disk, then renamed over `path` (and
+/// the directory synced where the platform allows). On failure, or if the
+/// process is terminated by SIGTERM/SIGINT/SIGHUP meanwhile, the temporary
+/// file is removed and `path` is untouched.
 pub fn write_batch_with_level(
     path: impl AsRef<Path>,
     batch: &BatchFile,
     level: i32,
 ) -> Result<(), BatchError> {
     let path = path.as_ref();
-    let tmp = temp_name(path);
-    let result = write_then_rename(path, &tmp, batch, level);
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn write_then_rename(
-    path: &Path,
-    tmp: &Path,
-    batch: &BatchFile,
-    level: i32,
-) -> Result<(), BatchError> {
     let io_err = |what: &'static str, p: &Path| {
         let p = p.to_path_buf();
         move |source| BatchError::Io {
@@ -227,43 +215,19 @@ fn write_then_rename(
             source,
         }
     };
-    let file = File::create(tmp).map_err(io_err("cannot create a temporary batch file", tmp))?;
+    let file =
+        AtomicFile::create(path).map_err(io_err("cannot create a temporary batch file", path))?;
+    let tmp = file.path().to_path_buf();
     let file = encode_into(batch, level, io::BufWriter::with_capacity(1 << 20, file)).map_err(
         |detail| BatchError::Encode {
-            path: tmp.to_path_buf(),
+            path: tmp.clone(),
             detail,
         },
     )?;
     let file = file
         .into_inner()
         .map_err(|e| e.into_error())
-        .map_err(io_err("cannot write the batch file", tmp))?;
-    file.sync_all()
-        .map_err(io_err("cannot sync the batch file", tmp))?;
-    drop(file);
-    fs::rename(tmp, path).map_err(io_err("cannot rename the temporary batch file", path))?;
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        // Best effort: makes the rename itself durable.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
-}
-
-/// `DIR/.NAME.tmp-PID-N` next to `path`, unique within this process.
-fn temp_name(path: &Path) -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "batch".into());
-    path.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()))
+        .map_err(io_err("cannot write the batch file", &tmp))?;
+    file.commit()
+        .map_err(io_err("cannot sync and rename the batch file", path))
 }
