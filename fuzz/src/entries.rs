@@ -1,0 +1,182 @@
+//! The fuzzed entry points, shared by the `cargo fuzz` targets
+//! (`fuzz/fuzz_targets/*.rs`) and by the stable replay test
+//! (`tests/robustness_corpus.rs`), which runs every corpus file through them.
+//!
+//! Each function must return normally for any input: an `Err` is fine, a
+//! panic, a hang or an out-of-bounds access is a bug. Where an input is
+//! accepted, the functions also check properties that must then hold.
+
+use std::io::{Cursor, Write};
+use std::path::Path;
+
+use ferrous::batch::{decode_batch, encode_batch, Expectation, Payload, Stage};
+use ferrous::index::FmIndex;
+use ferrous::options::MemOptions;
+use ferrous::reads::{BatchReader, ReadBatch, SeqReader, SmartPairs};
+
+/// Index fingerprint the batch seeds are written with.
+pub const SEED_INDEX_FP: u64 = 0xfeed_beef;
+
+/// Every record of `data` read as FASTA/FASTQ (plain, or gzip when it starts
+/// with the gzip magic); `None` when reading fails.
+fn read_all(data: Vec<u8>) -> Option<ReadBatch> {
+    let mut reader = SeqReader::from_reader("fuzz-input", Cursor::new(data)).ok()?;
+    let mut batch = ReadBatch::new();
+    loop {
+        match reader.read_record(&mut batch) {
+            Ok(true) => {}
+            Ok(false) => return Some(batch),
+            Err(e) => {
+                // Every error names the input and is one line.
+                let msg = e.to_string();
+                assert!(msg.contains("fuzz-input"), "{msg}");
+                assert!(!msg.contains('\n'), "{msg:?}");
+                return None;
+            }
+        }
+    }
+}
+
+/// FASTA/FASTQ reader: the bytes as given, the same bytes gzip-compressed
+/// (which must read the same), and batching with smart pairing.
+pub fn reads(data: &[u8]) {
+    let plain = read_all(data.to_vec());
+    if data.starts_with(&[0x1f, 0x8b]) {
+        return;
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(data).unwrap();
+    let gz = gz.finish().unwrap();
+    assert_eq!(read_all(gz), plain, "gzip input reads differently");
+    if let Some(all) = &plain {
+        for i in 0..all.len() {
+            let (s, q) = (all.seq(i), all.qual(i));
+            if let Some(q) = q {
+                assert_eq!(q.len(), s.len());
+            }
+            let _ = (all.name(i), all.comment(i));
+        }
+        // Batches of 100 bases: same reads in the same order.
+        let reader = SeqReader::from_reader("fuzz-input", Cursor::new(data.to_vec())).unwrap();
+        let mut input = BatchReader::from_readers(reader, None);
+        input.set_interleaved();
+        let (mut batch, mut pairs, mut n) = (ReadBatch::new(), SmartPairs::default(), 0);
+        while input.next_batch(100, &mut batch).unwrap() {
+            assert_eq!(batch.first_read, n as u64);
+            pairs.classify(&batch);
+            assert_eq!(pairs.singles.len() + pairs.pairs.len(), batch.len());
+            for i in 0..batch.len() {
+                assert_eq!(batch.seq(i), all.seq(n + i));
+            }
+            n += batch.len();
+        }
+        assert_eq!(n, all.len());
+    }
+    // The two halves as R1 and R2: an error or mates with equal names.
+    let mid = data.len() / 2;
+    let r1 = SeqReader::from_reader("fuzz-r1", Cursor::new(data[..mid].to_vec())).unwrap();
+    let r2 = SeqReader::from_reader("fuzz-r2", Cursor::new(data[mid..].to_vec())).unwrap();
+    let mut input = BatchReader::from_readers(r1, Some(r2));
+    let mut batch = ReadBatch::new();
+    while let Ok(true) = input.next_batch(100, &mut batch) {
+        assert_eq!(batch.len() % 2, 0);
+        for k in (0..batch.len()).step_by(2) {
+            assert_eq!(batch.name(k), batch.name(k + 1));
+        }
+    }
+}
+
+fn expectation(stage: Stage) -> Expectation {
+    Expectation {
+        stage,
+        index_fingerprint: SEED_INDEX_FP,
+        options_fingerprint: MemOptions::default().fingerprint(),
+    }
+}
+
+const STAGES: [Stage; 5] = [
+    Stage::Reads,
+    Stage::Seeds,
+    Stage::Chains,
+    Stage::Regions,
+    Stage::Paired,
+];
+
+/// Batch decoder. The first byte picks the stage expected; when it is odd,
+/// the rest is taken as the MessagePack payload and wrapped in a zstd frame
+/// first (so the fuzzer reaches the decoder behind the frame checksum),
+/// else the rest is decoded as a file's bytes.
+pub fn batch(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let name = Path::new("fuzz.batch");
+    let expect = expectation(STAGES[(sel as usize >> 1) % STAGES.len()]);
+    let framed;
+    let bytes = if sel & 1 == 1 {
+        framed = zstd::encode_all(rest, 1).unwrap();
+        &framed[..]
+    } else {
+        rest
+    };
+    let batch = match decode_batch(bytes, name, &expect) {
+        Ok(b) => b,
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("fuzz.batch") && !msg.contains('\n'), "{msg:?}");
+            return;
+        }
+    };
+    // Accepted: every accessor stays in bounds, and it survives a round trip.
+    let reads = batch.payload.reads();
+    for i in 0..reads.len() {
+        let _ = (reads.name(i), reads.comment(i), reads.seq(i), reads.qual(i));
+    }
+    match &batch.payload {
+        Payload::Reads { .. } => {}
+        Payload::Seeds { seeds, .. } => {
+            let mut v = Vec::new();
+            for i in 0..seeds.len() {
+                seeds.read_into(i, &mut v);
+                assert_eq!(v.len(), seeds.read_len(i));
+            }
+        }
+        Payload::Chains { chains, .. } => {
+            let mut set = Default::default();
+            for i in 0..chains.len() {
+                chains.read_into(i, &mut set);
+            }
+        }
+        Payload::Regions { regions, .. } | Payload::Paired { regions, .. } => {
+            let mut v = Vec::new();
+            for i in 0..regions.len() {
+                regions.read_into(i, &mut v);
+                assert_eq!(v.len(), regions.read_len(i));
+            }
+        }
+    }
+    let again = encode_batch(&batch, 1, name).unwrap();
+    assert_eq!(decode_batch(&again, name, &expect).unwrap(), batch);
+}
+
+/// Index loader: an index image in memory. Accepted images must answer
+/// the accessors that need no search without panicking.
+pub fn index(data: &[u8]) {
+    let idx = match FmIndex::from_bytes(data, "fuzz.fmi") {
+        Ok(idx) => idx,
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("fuzz.fmi") && !msg.contains('\n'), "{msg:?}");
+            return;
+        }
+    };
+    let n = idx.l_pac() as i64;
+    let mut seq = Vec::new();
+    for c in idx.contigs() {
+        let _ = idx.pos2rid(c.offset as i64);
+    }
+    let _ = idx.get_seq(0, n.min(64), &mut seq);
+    let _ = idx.get_seq((n - 64).max(0), n, &mut seq);
+    let _ = idx.depos(0);
+    let _ = idx.holes().len();
+}
