@@ -172,7 +172,13 @@ fn write_seed_corpus() {
             Path::new("seed.fmi"),
         )
         .unwrap();
-        fs::write(dir.join(name), cur.into_inner()).unwrap();
+        // Selector byte: 0 = load as is, 1 = recompute checksums first.
+        let image = cur.into_inner();
+        for sel in [0u8, 1] {
+            let mut file = vec![sel];
+            file.extend(&image);
+            fs::write(dir.join(format!("{name}-{sel}")), file).unwrap();
+        }
     }
 }
 
@@ -207,9 +213,13 @@ fn generated_seeds_are_valid() {
         decode_batch(&bytes, &path, &expect).unwrap();
     }
     for name in ["one-contig", "holes-and-contigs"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/corpus/index")
-            .join(name);
-        ferrous::index::FmIndex::from_bytes(&fs::read(&path).unwrap(), &path).unwrap();
+        for sel in [0, 1] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fuzz/corpus/index")
+                .join(format!("{name}-{sel}"));
+            let data = fs::read(&path).unwrap();
+            assert_eq!(data[0], sel);
+            ferrous::index::FmIndex::from_bytes(&data[1..], &path).unwrap();
+        }
     }
 }

@@ -232,10 +232,13 @@ fn output_to_a_fifo_stays_a_fifo() {
         eprintln!("note: no mkfifo; test skipped");
         return;
     }
-    let reader = {
+    // Read through a channel with a time limit: if the FIFO were replaced,
+    // a reader blocked in open() would never return.
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
         let fifo = fifo.clone();
-        thread::spawn(move || fs::read(fifo).unwrap())
-    };
+        thread::spawn(move || tx.send(fs::read(fifo).unwrap()));
+    }
     let reads = data("reads_edge.fa");
     let out = ferrous()
         .args(["mem", "-o"])
@@ -245,7 +248,9 @@ fn output_to_a_fifo_stays_a_fifo() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let via_fifo = reader.join().unwrap();
+    let via_fifo = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("nothing arrived through the FIFO");
     assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
     assert_eq!(entries(dir.path()), vec!["sam.fifo".to_string()]);
     let direct = ferrous()

@@ -159,10 +159,61 @@ pub fn batch(data: &[u8]) {
     assert_eq!(decode_batch(&again, name, &expect).unwrap(), batch);
 }
 
-/// Index loader: an index image in memory. Accepted images must answer
-/// the accessors that need no search without panicking.
+/// Re-computes the checksums of an index image after mutation: each
+/// in-bounds section's CRC32, the file size, the fingerprint and the header
+/// CRC (layout: `docs/index-format.md`), so that the fuzzer reaches the
+/// checks behind them.
+fn reseal_index(b: &mut [u8]) {
+    use ferrous::index::format::{fingerprint, header_crc, SectionEntry};
+    const HEADER: usize = 64;
+    const ENTRY: usize = 32;
+    if b.len() < HEADER {
+        return;
+    }
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let n = (u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize).min(16);
+    let table_end = HEADER + ENTRY * n;
+    if b.len() < table_end {
+        return;
+    }
+    let len = b.len() as u64;
+    b[16..24].copy_from_slice(&len.to_le_bytes());
+    let mut entries = Vec::with_capacity(n);
+    for i in 0..n {
+        let at = HEADER + ENTRY * i;
+        let kind = u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+        let (offset, sec_len) = (u64_at(b, at + 8), u64_at(b, at + 16));
+        let mut crc = u32::from_le_bytes(b[at + 24..at + 28].try_into().unwrap());
+        if let Some(end) = offset.checked_add(sec_len).filter(|&e| e <= len) {
+            crc = crc32fast::hash(&b[offset as usize..end as usize]);
+            b[at + 24..at + 28].copy_from_slice(&crc.to_le_bytes());
+        }
+        entries.push(SectionEntry {
+            kind,
+            offset,
+            len: sec_len,
+            crc,
+        });
+    }
+    b[24..32].copy_from_slice(&fingerprint(&entries).to_le_bytes());
+    let crc = header_crc(&b[..table_end]);
+    b[32..36].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Index loader: an index image in memory (all checks of `FmIndex::open`).
+/// When the first byte is odd, the rest has its checksums recomputed first
+/// ([`reseal_index`]), so the fuzzer reaches the table, meta and contig
+/// checks; else it is loaded as it is. An accepted image must answer the
+/// accessors that need no search without panicking.
 pub fn index(data: &[u8]) {
-    let idx = match FmIndex::from_bytes(data, "fuzz.fmi") {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let mut image = rest.to_vec();
+    if sel & 1 == 1 {
+        reseal_index(&mut image);
+    }
+    let idx = match FmIndex::from_bytes(&image, "fuzz.fmi") {
         Ok(idx) => idx,
         Err(e) => {
             let msg = e.to_string();
@@ -174,9 +225,14 @@ pub fn index(data: &[u8]) {
     let mut seq = Vec::new();
     for c in idx.contigs() {
         let _ = idx.pos2rid(c.offset as i64);
+        let _ = idx.pos2rid((c.offset + c.len) as i64 - 1);
     }
     let _ = idx.get_seq(0, n.min(64), &mut seq);
     let _ = idx.get_seq((n - 64).max(0), n, &mut seq);
+    let _ = idx.get_seq(n - 8, n + 8, &mut seq);
     let _ = idx.depos(0);
-    let _ = idx.holes().len();
+    let _ = idx.depos(2 * n - 1);
+    for h in idx.holes() {
+        let _ = idx.intv2rid(h.offset as i64, h.offset as i64 + h.len as i64);
+    }
 }

@@ -312,15 +312,22 @@ mod tests {
             eprintln!("note: no mkfifo; test skipped");
             return;
         }
-        let reader = {
+        // Through a channel with a time limit: were the FIFO replaced, a
+        // reader blocked in open() would never return.
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
             let fifo = fifo.clone();
-            std::thread::spawn(move || fs::read(fifo).unwrap())
-        };
+            std::thread::spawn(move || tx.send(fs::read(fifo).unwrap()));
+        }
         let mut f = AtomicFile::create(&fifo).unwrap();
         assert_eq!(f.path(), fifo.as_path());
         f.write_all(b"through the fifo").unwrap();
         f.commit().unwrap();
-        assert_eq!(reader.join().unwrap(), b"through the fifo");
+        let got = rx.recv_timeout(std::time::Duration::from_secs(30));
+        assert_eq!(
+            got.expect("nothing arrived through the FIFO"),
+            b"through the fifo"
+        );
         use std::os::unix::fs::FileTypeExt;
         assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
