@@ -412,3 +412,15 @@ fn very_long_read() {
     let sam = fs::read_to_string(case.path("out.sam")).unwrap();
     assert!(sam.lines().any(|l| l.starts_with("long100k\t0\tchr")));
 }
+
+/// FASTQ where `ferrous index` expects FASTA (the reverse, FASTA reads for
+/// `mem`, is accepted as bwa accepts it: see above).
+#[test]
+fn fastq_given_as_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let fq = dir.path().join("reads.fq");
+    fs::write(&fq, fastq_head("reads_1.fq.gz", 5)).unwrap();
+    let out = ferrous().arg("index").arg(&fq).output().unwrap();
+    assert_one_line_error(&out, &["reads.fq", "line 1", "not FASTA"]);
+    assert_eq!(entries(dir.path()), vec!["reads.fq".to_string()]);
+}
