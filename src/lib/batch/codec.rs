@@ -76,7 +76,7 @@ pub fn decode_batch(
 /// A zstd failure: a stream that ends early, a checksum mismatch, or other
 /// damage.
 fn zstd_error(e: io::Error, path: PathBuf) -> BatchError {
-    let detail = e.to_string();
+    let detail = printable(&e.to_string());
     if e.kind() == io::ErrorKind::UnexpectedEof || detail.contains("incomplete frame") {
         BatchError::Truncated { path, detail }
     } else if detail.to_ascii_lowercase().contains("checksum") {
@@ -108,7 +108,7 @@ fn explain_msgpack_error(plain: &[u8], e: rmp_serde::decode::Error, path: PathBu
         },
         Ok(_) => {
             use rmp_serde::decode::Error as E;
-            let detail = e.to_string();
+            let detail = printable(&e.to_string());
             match e {
                 E::InvalidMarkerRead(io) | E::InvalidDataRead(io)
                     if io.kind() == io::ErrorKind::UnexpectedEof =>
@@ -120,9 +120,28 @@ fn explain_msgpack_error(plain: &[u8], e: rmp_serde::decode::Error, path: PathBu
         }
         Err(_) => BatchError::NotBatch {
             path,
-            why: format!("no batch header in the zstd frame ({e})"),
+            why: printable(&format!("no batch header in the zstd frame ({e})")),
         },
     }
+}
+
+/// A decoder's message made safe for a one-line error: it may quote bytes
+/// of the damaged file (a variant or field name), so control characters are
+/// escaped and the length is capped.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(300));
+    for c in text.chars() {
+        if out.len() >= 300 {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn not_ours(magic: &str, path: PathBuf) -> BatchError {
@@ -230,4 +249,19 @@ pub fn write_batch_with_level(
         .map_err(io_err("cannot write the batch file", &tmp))?;
     file.commit()
         .map_err(io_err("cannot sync and rename the batch file", path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn printable_escapes_control_characters_and_caps_length() {
+        assert_eq!(
+            printable("unknown variant `R\0\n`"),
+            "unknown variant `R\\u{0}\\n`"
+        );
+        let long = printable(&"x".repeat(1000));
+        assert!(long.len() < 310 && long.ends_with("..."));
+    }
 }

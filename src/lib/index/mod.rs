@@ -241,7 +241,7 @@ impl FmIndex {
         let mut next = 0u64;
         for c in &contigs {
             if c.offset != next {
-                return Err(corrupt(format!("contig '{}' offset", c.name)));
+                return Err(corrupt(format!("contig {:?} offset", c.name)));
             }
             next += c.len;
         }
