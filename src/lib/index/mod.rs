@@ -243,9 +243,10 @@ impl FmIndex {
             if c.offset != next {
                 return Err(corrupt(format!("contig {:?} offset", c.name)));
             }
-            next += c.len;
+            next = next.saturating_add(c.len);
         }
-        if next != meta.l_pac || holes.iter().any(|h| h.offset + h.len as u64 > meta.l_pac) {
+        let hole_outside = |h: &Hole| h.offset.saturating_add(h.len as u64) > meta.l_pac;
+        if next != meta.l_pac || holes.iter().any(hole_outside) {
             return Err(corrupt("contig lengths or holes do not add up".into()));
         }
         let r = |s: Section| ranges[s as usize - 1];
@@ -365,7 +366,8 @@ fn check_crc(bytes: &[u8], e: &SectionEntry, kind: Section, path: &Path) -> Resu
 fn check_meta(m: &Meta, ranges: &[(usize, usize); 6]) -> Result<(), String> {
     let len = |s: Section| ranges[s as usize - 1].1 as u64;
     let n = m.seq_len;
-    if m.l_pac == 0 || n != 2 * m.l_pac {
+    // Checked arithmetic throughout: the values come from the file.
+    if m.l_pac == 0 || m.l_pac.checked_mul(2) != Some(n) {
         return Err(format!("seq_len {n} is not twice l_pac {}", m.l_pac));
     }
     if m.l2[0] != 0 || m.l2[4] != n || m.l2.windows(2).any(|w| w[0] > w[1]) {
@@ -380,10 +382,12 @@ fn check_meta(m: &Meta, ranges: &[(usize, usize); 6]) -> Result<(), String> {
     if m.sa_width == 4 && n > u32::MAX as u64 {
         return Err("32-bit SA samples for a text longer than 2^32".into());
     }
-    if m.n_sa != n / m.sa_intv + 1 || len(Section::Sa) != m.n_sa * m.sa_width {
+    if m.n_sa != n / m.sa_intv + 1 || m.n_sa.checked_mul(m.sa_width) != Some(len(Section::Sa)) {
         return Err("SA section size".into());
     }
-    if m.n_occ_blocks != n / occ::OCC_INTERVAL + 1 || len(Section::Occ) != 64 * m.n_occ_blocks {
+    if m.n_occ_blocks != n / occ::OCC_INTERVAL + 1
+        || m.n_occ_blocks.checked_mul(64) != Some(len(Section::Occ))
+    {
         return Err("occurrence section size".into());
     }
     if len(Section::Pac) != m.l_pac.div_ceil(4) {
