@@ -145,8 +145,19 @@ fn output_file_past_the_size_limit_leaves_nothing() {
 /// Starts `ferrous mem -o DIR/out.sam IDX -` fed from a pipe that stays
 /// open, and waits until the temporary output exists and has been written
 /// to (so the run is surely under way).
-fn start_writing_run(dir: &Path) -> (Child, thread::JoinHandle<usize>) {
-    let mut child = ferrous()
+/// With `ignore`, the run is started through `sh` with those signals
+/// ignored (as `nohup` ignores SIGHUP).
+fn start_writing_run(dir: &Path, ignore: &str) -> (Child, thread::JoinHandle<usize>) {
+    let mut cmd = if ignore.is_empty() {
+        ferrous()
+    } else {
+        let mut sh = Command::new("sh");
+        sh.arg("-c")
+            .arg(format!("trap '' {ignore}; exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_ferrous"));
+        sh
+    };
+    let mut child = cmd
         .args(["mem", "-v", "1", "-K", "20000", "-o"])
         .arg(dir.join("out.sam"))
         .arg(indexed().reference())
@@ -189,14 +200,18 @@ fn start_writing_run(dir: &Path) -> (Child, thread::JoinHandle<usize>) {
     (child, feeder)
 }
 
-fn signal_mid_run(signal: &str, number: i32) {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut child, _feeder) = start_writing_run(dir.path());
+fn send(child: &Child, signal: &str) {
     let killed = Command::new("kill")
         .args([format!("-{signal}"), child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
+}
+
+fn signal_mid_run(signal: &str, number: i32) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _feeder) = start_writing_run(dir.path(), "");
+    send(&child, signal);
     let status = wait_with_timeout(&mut child, Duration::from_secs(30));
     let err = read_stderr(&mut child);
     assert_eq!(status.signal(), Some(number), "{status:?}; stderr: {err}");
@@ -260,4 +275,23 @@ fn output_to_a_fifo_stays_a_fifo() {
         .output()
         .unwrap();
     assert_eq!(without_pg(&via_fifo), without_pg(&direct.stdout));
+}
+
+/// A signal ignored at start stays ignored (`nohup ferrous ...` survives
+/// the hang-up); SIGTERM still cleans up.
+#[test]
+fn ignored_hangup_stays_ignored() {
+    if Command::new("kill").arg("-l").output().is_err() {
+        eprintln!("note: no kill command; test skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _feeder) = start_writing_run(dir.path(), "HUP");
+    send(&child, "HUP");
+    thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "SIGHUP ended the run");
+    send(&child, "TERM");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(30));
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
 }

@@ -8,7 +8,8 @@
 //! * when the process receives SIGTERM, SIGINT or SIGHUP: a handler thread
 //!   removes every registered temporary file, then lets the signal kill the
 //!   process as it would have without a handler (a shell sees status
-//!   128 + signal number, e.g. 143 for SIGTERM).
+//!   128 + signal number, e.g. 143 for SIGTERM). Signals ignored at start
+//!   (`nohup` ignores SIGHUP) stay ignored.
 //!
 //! The handlers are installed the first time a file is created here, so
 //! every writer (`ferrous mem -o`, batch files, the index) gets them without
@@ -55,13 +56,20 @@ pub const CLEANUP_SIGNALS: [i32; 3] = [
 ];
 
 /// Installs the handlers for [`CLEANUP_SIGNALS`] (once per process; later
-/// calls do nothing). On one of those signals, a dedicated thread takes the
+/// calls do nothing), except for signals ignored at that time, which stay
+/// ignored. On one of those signals, a dedicated thread takes the
 /// registry lock, which it never gives back (so no new temporary file can be
 /// created or committed afterwards), removes every registered file and
 /// re-raises the signal with its default action.
 pub fn install_signal_handlers() {
     HANDLERS.call_once(|| {
-        let Ok(mut signals) = signal_hook::iterator::Signals::new(CLEANUP_SIGNALS) else {
+        // A signal ignored when the process started (`nohup` ignores
+        // SIGHUP; a shell ignores SIGINT in background jobs) stays ignored.
+        let wanted: Vec<i32> = CLEANUP_SIGNALS
+            .into_iter()
+            .filter(|&sig| !is_ignored(sig))
+            .collect();
+        let Ok(mut signals) = signal_hook::iterator::Signals::new(wanted) else {
             return;
         };
         // If the thread cannot start, the signals are caught and nobody acts
@@ -81,6 +89,16 @@ pub fn install_signal_handlers() {
                 }
             });
     });
+}
+
+/// Whether `sig`'s disposition is "ignore" (`SIG_IGN`).
+fn is_ignored(sig: i32) -> bool {
+    // SAFETY: with a null new action, sigaction only reads the current one
+    // into `old`, a valid, zero-initialised `sigaction` (plain data).
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
 }
 
 /// A file being written under a temporary name until [`AtomicFile::commit`]
