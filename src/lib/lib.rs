@@ -19,10 +19,13 @@
 //! | fused run                      | [`pipeline`] | `ferrous mem`    | working (single- and paired-end) |
 //!
 //! Shared pieces: [`options`] (bwa mem's options and defaults, one type for
-//! every stage) and [`util`] (bwa's tie-deciding sort and hash).
+//! every stage), [`util`] (bwa's tie-deciding sort and hash) and [`cleanup`]
+//! (output files renamed into place when complete, removed on error or
+//! SIGTERM).
 
 pub mod batch;
 pub mod chain;
+pub mod cleanup;
 pub mod emit;
 pub mod extend;
 pub mod index;

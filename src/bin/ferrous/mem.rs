@@ -3,11 +3,11 @@
 use anyhow::Context;
 
 use ferrous::index::FmIndex;
-use ferrous::pipeline::{run_paired_end, run_single_end, Aligner};
+use ferrous::pipeline::{run_paired_end, run_single_end, Aligner, RunError};
 use ferrous::reads::{BatchReader, Layout};
 
 use crate::cli::MemArgs;
-use crate::output::write_sam;
+use crate::output::{write_sam, BodyError};
 
 pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve_for_reads(args.reads2.as_ref())?;
@@ -25,14 +25,19 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let verbose = opt.verbosity >= 3;
     let paired = reader.layout() != Layout::Single;
     let summary = write_sam(args.output.as_deref(), &header, |mut out| {
-        let s = pool.install(|| {
+        pool.install(|| {
             if paired {
                 run_paired_end(&aligner, reader, &mut out, verbose)
             } else {
                 run_single_end(&aligner, reader, &mut out, verbose)
             }
-        })?;
-        Ok(s)
+        })
+        .map_err(|e| match e {
+            // Only write errors are about the output; read errors name
+            // their input file themselves.
+            RunError::Write(io) => BodyError::Write(io),
+            other => BodyError::Other(other.into()),
+        })
     })?;
     if verbose {
         eprintln!(

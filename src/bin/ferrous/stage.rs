@@ -8,11 +8,13 @@ use anyhow::Context;
 
 use ferrous::index::FmIndex;
 use ferrous::options::MemOptions;
-use ferrous::pipeline::{emit_files, run_step, split_reads, Aligner, StageSummary, Step};
+use ferrous::pipeline::{
+    emit_files, run_step, split_reads, Aligner, StageError, StageSummary, Step,
+};
 
 use crate::cli::{EmitArgs, SplitArgs, StageArgs};
 use crate::mem::{open_reads, thread_pool};
-use crate::output::write_sam;
+use crate::output::{write_sam, BodyError};
 
 /// The summary line of a one-batch stage on stderr, at bwa's message
 /// verbosity (3); `split` and `emit`, which see many batches, print one
@@ -69,12 +71,15 @@ pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
     let header = aligner.sam_header(&argv);
     let start = Instant::now();
     let summary = write_sam(args.output.as_deref(), &header, |mut out| {
-        let s = pool.install(|| {
+        pool.install(|| {
             emit_files(&aligner, &args.inputs, &mut out, |s| {
                 report(&opt, "emit", s, 4)
             })
-        })?;
-        Ok(s)
+        })
+        .map_err(|e| match e {
+            StageError::Output(io) => BodyError::Write(io),
+            other => BodyError::Other(other.into()),
+        })
     })?;
     if opt.verbosity >= 3 {
         eprintln!(

@@ -4,9 +4,10 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
+
+use crate::cleanup::AtomicFile;
 
 use super::{
     BatchError, BatchFile, BatchHeader, Expectation, Stage, DEFAULT_LEVEL, FORMAT_VERSION, MAGIC,
@@ -83,7 +84,7 @@ fn decode_any(bytes: &[u8], name: &Path) -> Result<BatchFile, BatchError> {
 /// A zstd failure: a stream that ends early, a checksum mismatch, or other
 /// damage.
 fn zstd_error(e: io::Error, path: PathBuf) -> BatchError {
-    let detail = e.to_string();
+    let detail = printable(&e.to_string());
     if e.kind() == io::ErrorKind::UnexpectedEof || detail.contains("incomplete frame") {
         BatchError::Truncated { path, detail }
     } else if detail.to_ascii_lowercase().contains("checksum") {
@@ -115,7 +116,7 @@ fn explain_msgpack_error(plain: &[u8], e: rmp_serde::decode::Error, path: PathBu
         },
         Ok(_) => {
             use rmp_serde::decode::Error as E;
-            let detail = e.to_string();
+            let detail = printable(&e.to_string());
             match e {
                 E::InvalidMarkerRead(io) | E::InvalidDataRead(io)
                     if io.kind() == io::ErrorKind::UnexpectedEof =>
@@ -127,9 +128,28 @@ fn explain_msgpack_error(plain: &[u8], e: rmp_serde::decode::Error, path: PathBu
         }
         Err(_) => BatchError::NotBatch {
             path,
-            why: format!("no batch header in the zstd frame ({e})"),
+            why: printable(&format!("no batch header in the zstd frame ({e})")),
         },
     }
+}
+
+/// A decoder's message made safe for a one-line error: it may quote bytes
+/// of the damaged file (a variant or field name), so control characters are
+/// escaped and the length is capped.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(300));
+    for c in text.chars() {
+        if out.len() >= 300 {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn not_ours(magic: &str, path: PathBuf) -> BatchError {
@@ -232,29 +252,16 @@ pub fn write_batch(path: impl AsRef<Path>, batch: &BatchFile) -> Result<(), Batc
 }
 
 /// Writes `batch` to `path` atomically: into a temporary file in the same
-/// directory, synced to disk, then renamed over `path` (and the directory
-/// synced where the platform allows). On failure the temporary file is
-/// removed and `path` is untouched.
+/// directory ([`AtomicFile`]), synced to disk, then renamed over `path` (and
+/// the directory synced where the platform allows). On failure, or if the
+/// process is terminated by SIGTERM/SIGINT/SIGHUP meanwhile, the temporary
+/// file is removed and `path` is untouched.
 pub fn write_batch_with_level(
     path: impl AsRef<Path>,
     batch: &BatchFile,
     level: i32,
 ) -> Result<(), BatchError> {
     let path = path.as_ref();
-    let tmp = temp_name(path);
-    let result = write_then_rename(path, &tmp, batch, level);
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn write_then_rename(
-    path: &Path,
-    tmp: &Path,
-    batch: &BatchFile,
-    level: i32,
-) -> Result<(), BatchError> {
     let io_err = |what: &'static str, p: &Path| {
         let p = p.to_path_buf();
         move |source| BatchError::Io {
@@ -263,43 +270,34 @@ fn write_then_rename(
             source,
         }
     };
-    let file = File::create(tmp).map_err(io_err("cannot create a temporary batch file", tmp))?;
+    let file =
+        AtomicFile::create(path).map_err(io_err("cannot create a temporary batch file", path))?;
+    let tmp = file.path().to_path_buf();
     let file = encode_into(batch, level, io::BufWriter::with_capacity(1 << 20, file)).map_err(
         |detail| BatchError::Encode {
-            path: tmp.to_path_buf(),
+            path: tmp.clone(),
             detail,
         },
     )?;
     let file = file
         .into_inner()
         .map_err(|e| e.into_error())
-        .map_err(io_err("cannot write the batch file", tmp))?;
-    file.sync_all()
-        .map_err(io_err("cannot sync the batch file", tmp))?;
-    drop(file);
-    fs::rename(tmp, path).map_err(io_err("cannot rename the temporary batch file", path))?;
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        // Best effort: makes the rename itself durable.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
+        .map_err(io_err("cannot write the batch file", &tmp))?;
+    file.commit()
+        .map_err(io_err("cannot sync and rename the batch file", path))
 }
 
-/// `DIR/.NAME.tmp-PID-N` next to `path`, unique within this process.
-fn temp_name(path: &Path) -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "batch".into());
-    path.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()))
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn printable_escapes_control_characters_and_caps_length() {
+        assert_eq!(
+            printable("unknown variant `R\0\n`"),
+            "unknown variant `R\\u{0}\\n`"
+        );
+        let long = printable(&"x".repeat(1000));
+        assert!(long.len() < 310 && long.ends_with("..."));
+    }
 }

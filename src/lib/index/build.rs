@@ -7,7 +7,6 @@
 //! (4 or 8 bytes per base of `X`) plus the SA samples; see
 //! `docs/index-format.md` for measurements.
 
-use std::fs::{self, File};
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,6 +18,7 @@ use super::fasta::{self, ParsedReference, BWA_RAND_SEED};
 use super::format::{self, Meta, Section, SectionWriter};
 use super::occ::{OccBlock, OCC_INTERVAL};
 use super::{index_path, IndexError, DEFAULT_SA_INTV};
+use crate::cleanup::AtomicFile;
 
 /// Knobs of `ferrous index`.
 #[derive(Debug, Clone)]
@@ -75,25 +75,18 @@ pub fn build_index(
         parsed.contigs.len(),
         parsed.holes.len(),
     );
-    let mut tmp_name = final_path.as_os_str().to_owned();
-    tmp_name.push(format!(".tmp.{}", std::process::id()));
-    let tmp_path = PathBuf::from(tmp_name);
     let write_err = |source| IndexError::Write {
         path: final_path.clone(),
         source,
     };
+    // Written under a temporary name, renamed when complete; removed on
+    // error or SIGTERM (see `crate::cleanup`).
     let result = (|| {
-        let file = File::create(&tmp_path).map_err(write_err)?;
+        let file = AtomicFile::create(&final_path).map_err(write_err)?;
         let out = BufWriter::with_capacity(1 << 22, file);
         let (out, fingerprint, file_size) = write_index(parsed, opts, out, &final_path)?;
         let file = out.into_inner().map_err(|e| write_err(e.into_error()))?;
-        file.sync_all().map_err(write_err)?;
-        drop(file);
-        fs::rename(&tmp_path, &final_path).map_err(write_err)?;
-        if let Some(dir) = final_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // Make the rename durable; failure here does not lose the index.
-            let _ = File::open(dir).and_then(|d| d.sync_all());
-        }
+        file.commit().map_err(write_err)?;
         Ok((fingerprint, file_size))
     })();
     match result {
@@ -115,10 +108,7 @@ pub fn build_index(
                 fingerprint,
             })
         }
-        Err(e) => {
-            let _ = fs::remove_file(&tmp_path);
-            Err(e)
-        }
+        Err(e) => Err(e),
     }
 }
 

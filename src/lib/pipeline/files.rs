@@ -15,6 +15,7 @@ use crate::batch::{
     read_batch, read_header, write_batch, BatchError, BatchFile, BatchHeader, Expectation, Payload,
     ReferenceBounds, Stage,
 };
+use crate::cleanup::AtomicFile;
 use crate::index::FmIndex;
 use crate::options::MemOptions;
 use crate::reads::{BatchReader, Layout, ReadBatch, ReadsError};
@@ -30,6 +31,9 @@ pub enum StageError {
     /// one whole run.
     #[error("{}: {detail}", path.display())]
     Refused { path: PathBuf, detail: String },
+    /// The SAM output could not be written (the caller knows its name).
+    #[error("{0}")]
+    Output(#[source] std::io::Error),
     /// The output could not be written.
     #[error("{}: {what}: {source}", path.display())]
     Io {
@@ -317,20 +321,13 @@ pub fn split_reads(
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StageError> {
-    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(format!(".tmp.{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
     let io = |what| {
         let path = path.to_path_buf();
         move |source| StageError::Io { path, what, source }
     };
-    let result = fs::write(&tmp, bytes)
-        .map_err(io("cannot write"))
-        .and_then(|()| fs::rename(&tmp, path).map_err(io("cannot rename into place")));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    let mut file = AtomicFile::create(path).map_err(io("cannot create"))?;
+    file.write_all(bytes).map_err(io("cannot write"))?;
+    file.commit().map_err(io("cannot write"))
 }
 
 /// What `emit` did.
@@ -491,10 +488,6 @@ pub fn emit_files<W: Write + Send>(
     match overlapped(next, work, out) {
         Ok(()) => Ok(summary),
         Err(Overlapped::Input(e)) => Err(e),
-        Err(Overlapped::Write(source)) => Err(StageError::Io {
-            path: PathBuf::from("SAM output"),
-            what: "cannot write",
-            source,
-        }),
+        Err(Overlapped::Write(e)) => Err(StageError::Output(e)),
     }
 }

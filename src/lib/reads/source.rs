@@ -9,10 +9,13 @@ use std::thread;
 
 use flate2::bufread::MultiGzDecoder;
 
+// Under `cargo fuzz` (`cfg(fuzzing)`) the buffers are tiny, so that records
+// and gzip members often straddle refills and each input runs fast.
+
 /// Size of the buffer lines are cut from.
-const BUF_SIZE: usize = 1 << 20;
+const BUF_SIZE: usize = if cfg!(fuzzing) { 61 } else { 1 << 20 };
 /// Size of the buffer that feeds compressed bytes to the gzip decoder.
-const GZ_IN_SIZE: usize = 256 << 10;
+const GZ_IN_SIZE: usize = if cfg!(fuzzing) { 37 } else { 256 << 10 };
 
 /// An opened input: its display name, whether it is gzip, and its bytes.
 pub(crate) struct Opened {
@@ -67,7 +70,7 @@ pub(crate) fn from_reader(display: String, mut raw: Box<dyn Read + Send>) -> io:
 }
 
 /// Size of the chunks a decoding thread hands over.
-const CHUNK_SIZE: usize = 1 << 20;
+const CHUNK_SIZE: usize = if cfg!(fuzzing) { 53 } else { 1 << 20 };
 /// Chunks decoded ahead of the parser.
 const CHUNKS_AHEAD: usize = 4;
 
