@@ -200,15 +200,8 @@ fn write_seed_corpus() {
 /// inputs and reach the code behind the checks).
 #[test]
 fn generated_seeds_are_valid() {
-    use ferrous::batch::{decode_batch, Expectation, Stage};
-    let stages = [
-        Stage::Reads,
-        Stage::Seeds,
-        Stage::Chains,
-        Stage::Regions,
-        Stage::Paired,
-        Stage::Rescued,
-    ];
+    use ferrous::batch::{decode_batch, Expectation};
+    let stages = entries::STAGES;
     for path in corpus("batch") {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if !(name.ends_with("-file") || name.ends_with("-msgpack")) {

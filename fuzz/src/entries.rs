@@ -94,7 +94,7 @@ fn expectation(stage: Stage) -> Expectation {
     }
 }
 
-const STAGES: [Stage; 6] = [
+pub const STAGES: [Stage; 6] = [
     Stage::Reads,
     Stage::Seeds,
     Stage::Chains,
