@@ -72,6 +72,18 @@ pub struct LocalWorkspace {
     subs: Vec<(i32, i32)>,
     rev_query: Vec<u8>,
     rev_target: Vec<u8>,
+    /// The packed kernels' profile and rows.
+    vecs: Vec<Block>,
+}
+
+/// One 128-bit vector of lanes, aligned as SSE2 loads want it.
+#[derive(Debug, Default, Clone, Copy)]
+#[repr(C, align(16))]
+struct Block([u8; 16]);
+
+impl Block {
+    #[allow(dead_code)]
+    const ZERO: Block = Block([0; 16]);
 }
 
 impl LocalWorkspace {
@@ -95,19 +107,50 @@ struct Pass<'a> {
 impl Pass<'_> {
     fn run(&self, ws: &mut LocalWorkspace, query: &[u8], target: &[u8]) -> LocalResult {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, as checked just above.
-            return unsafe { self.run_avx2(ws, query, target) };
+        if self.simd_fits() {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, as checked just above.
+                return unsafe { self.run_simd_vex(ws, query, target) };
+            }
+            // SAFETY: SSE2 is part of the x86_64 baseline.
+            return unsafe { self.run_simd(ws, query, target) };
         }
         self.run_portable(ws, query, target)
     }
 
-    /// The kernel compiled for AVX2, where the lane loops become vector
-    /// instructions (i32 max needs more than the SSE2 baseline).
+    /// Whether the packed kernels give the lane-emulating kernel's results:
+    /// they need gap penalties that are not negative (a penalty past the
+    /// lane width is saturated, which clears a score just as it would).
+    fn simd_fits(&self) -> bool {
+        let g = self.gaps;
+        g.o_del >= 0 && g.e_del >= 0 && g.o_ins >= 0 && g.e_ins >= 0
+    }
+
+    /// The packed kernels with VEX encoding (fewer register copies).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn run_avx2(&self, ws: &mut LocalWorkspace, query: &[u8], target: &[u8]) -> LocalResult {
-        self.run_portable(ws, query, target)
+    unsafe fn run_simd_vex(
+        &self,
+        ws: &mut LocalWorkspace,
+        query: &[u8],
+        target: &[u8],
+    ) -> LocalResult {
+        self.run_simd(ws, query, target)
+    }
+
+    /// The packed SSE2 kernels: 16 lanes of saturating u8, or 8 lanes of
+    /// i16, one 128-bit register per segment, as bwa runs them.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn run_simd(&self, ws: &mut LocalWorkspace, query: &[u8], target: &[u8]) -> LocalResult {
+        if query.is_empty() {
+            return LocalResult::NONE;
+        }
+        if self.byte {
+            simd::run_u8(self, ws, query, target)
+        } else {
+            simd::run_i16(self, ws, query, target)
+        }
     }
 
     #[inline(always)]
@@ -129,10 +172,9 @@ impl Pass<'_> {
         target: &[u8],
     ) -> LocalResult {
         let byte = L == 16;
-        let mut r = LocalResult::NONE;
         let qlen = query.len();
         if qlen == 0 {
-            return r;
+            return LocalResult::NONE;
         }
         let slen = qlen.div_ceil(L);
         // u8 scores are kept biased by −min(mat) and saturate at 255; i16
@@ -226,16 +268,7 @@ impl Pass<'_> {
                 }
             }
             let imax = mv.iter().copied().max().unwrap_or(0);
-            if imax >= self.min_sub {
-                match subs.last_mut() {
-                    Some(last) if last.1 + 1 == i => {
-                        if last.0 < imax {
-                            *last = (imax, i);
-                        }
-                    }
-                    _ => subs.push((imax, i)),
-                }
-            }
+            note_row(subs, self.min_sub, imax, i);
             if imax > gmax {
                 gmax = imax;
                 te = i;
@@ -247,43 +280,320 @@ impl Pass<'_> {
             std::mem::swap(h_prev, h_cur);
         }
 
-        r.te = te;
-        if byte && gmax + shift >= 255 {
-            r.score = 255;
-            return r;
-        }
-        r.score = gmax;
-        // The smallest query position holding the saved row's maximum.
-        let best = h_best
-            .iter()
-            .flat_map(|v| &v[..L])
-            .copied()
-            .max()
-            .unwrap_or(0);
-        r.qe = h_best
-            .iter()
-            .enumerate()
-            .flat_map(|(s, v)| {
-                v[..L]
-                    .iter()
-                    .enumerate()
-                    .map(move |(l, &h)| (s + l * slen, h))
-            })
-            .filter(|&(_, h)| h == best)
-            .map(|(k, _)| k as i32)
-            .min()
-            .unwrap_or(-1);
-        if !subs.is_empty() {
-            let a = max_score(self.mat).max(1);
-            let c = (r.score + a - 1) / a;
-            let (low, high) = (te - c, te + c);
-            for &(s, row) in subs.iter() {
-                if (row < low || row > high) && s > r.score2 {
-                    r.score2 = s;
-                    r.te2 = row;
-                }
+        let lanes = h_best.iter().enumerate().flat_map(|(s, v)| {
+            v[..L]
+                .iter()
+                .enumerate()
+                .map(move |(l, &h)| (s + l * slen, h))
+        });
+        finish(self.mat, gmax, te, byte && gmax + shift >= 255, lanes, subs)
+    }
+}
+
+/// The end of a kernel pass: the score (255 after an 8-bit overflow, and
+/// then nothing more), the smallest query end holding the best row's
+/// maximum (`best_row` gives `(query position, H)` for every lane of the
+/// saved row, padding included), and the best suboptimal row away from `te`.
+fn finish(
+    mat: &ScoreMatrix,
+    gmax: i32,
+    te: i32,
+    overflow: bool,
+    best_row: impl Iterator<Item = (usize, i32)> + Clone,
+    subs: &[(i32, i32)],
+) -> LocalResult {
+    let mut r = LocalResult::NONE;
+    r.te = te;
+    if overflow {
+        r.score = 255;
+        return r;
+    }
+    r.score = gmax;
+    let best = best_row.clone().map(|(_, h)| h).max().unwrap_or(0);
+    r.qe = best_row
+        .filter(|&(_, h)| h == best)
+        .map(|(k, _)| k as i32)
+        .min()
+        .unwrap_or(-1);
+    if !subs.is_empty() {
+        let a = max_score(mat).max(1);
+        let c = (r.score + a - 1) / a;
+        let (low, high) = (te - c, te + c);
+        for &(s, row) in subs {
+            if (row < low || row > high) && s > r.score2 {
+                r.score2 = s;
+                r.te2 = row;
             }
         }
+    }
+    r
+}
+
+/// Records row `i`'s maximum `imax` in the suboptimal list when it reaches
+/// `min_sub`; a run of consecutive rows keeps one entry, its best.
+#[inline(always)]
+fn note_row(subs: &mut Vec<(i32, i32)>, min_sub: i32, imax: i32, i: i32) {
+    if imax >= min_sub {
+        match subs.last_mut() {
+            Some(last) if last.1 + 1 == i => {
+                if last.0 < imax {
+                    *last = (imax, i);
+                }
+            }
+            _ => subs.push((imax, i)),
+        }
+    }
+}
+
+/// The packed kernels. They run the same recurrences as
+/// [`Pass::run_lanes`] on real 8- and 16-bit lanes, whose saturating
+/// arithmetic gives the clamps that the emulation spells out.
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use super::{finish, note_row, LocalResult, LocalWorkspace, Pass};
+    use std::arch::x86_64::*;
+
+    /// Splits the workspace's vector buffer into the striped profile
+    /// (5 * slen) and H of the previous row, H of this row, E, and H of the
+    /// best row (slen each).
+    #[allow(clippy::type_complexity)]
+    fn carve(
+        ws: &mut LocalWorkspace,
+        slen: usize,
+    ) -> (
+        &mut [__m128i],
+        &mut [__m128i],
+        &mut [__m128i],
+        &mut [__m128i],
+        &mut [__m128i],
+    ) {
+        ws.vecs.clear();
+        ws.vecs.resize(9 * slen, Block::ZERO);
+        let v: &mut [Block] = &mut ws.vecs;
+        // SAFETY: Block is a 16-byte aligned, 16-byte plain value, as
+        // __m128i is.
+        let v: &mut [__m128i] =
+            unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast(), v.len()) };
+        let (prof, rest) = v.split_at_mut(5 * slen);
+        let (h0, rest) = rest.split_at_mut(slen);
+        let (h1, rest) = rest.split_at_mut(slen);
+        let (e, hmax) = rest.split_at_mut(slen);
+        (prof, h0, h1, e, hmax)
+    }
+
+    use super::Block;
+
+    /// Largest u8 lane.
+    #[inline(always)]
+    unsafe fn hmax_u8(mut x: __m128i) -> i32 {
+        x = _mm_max_epu8(x, _mm_srli_si128(x, 8));
+        x = _mm_max_epu8(x, _mm_srli_si128(x, 4));
+        x = _mm_max_epu8(x, _mm_srli_si128(x, 2));
+        x = _mm_max_epu8(x, _mm_srli_si128(x, 1));
+        _mm_cvtsi128_si32(x) & 0xff
+    }
+
+    /// Largest i16 lane.
+    #[inline(always)]
+    unsafe fn hmax_i16(mut x: __m128i) -> i32 {
+        x = _mm_max_epi16(x, _mm_srli_si128(x, 8));
+        x = _mm_max_epi16(x, _mm_srli_si128(x, 4));
+        x = _mm_max_epi16(x, _mm_srli_si128(x, 2));
+        i32::from(_mm_cvtsi128_si32(x) as i16)
+    }
+
+    /// 16 lanes of u8, scores biased by `shift` in the profile only.
+    #[inline(always)]
+    pub(super) unsafe fn run_u8(
+        pass: &Pass<'_>,
+        ws: &mut LocalWorkspace,
+        query: &[u8],
+        target: &[u8],
+    ) -> LocalResult {
+        const L: usize = 16;
+        let qlen = query.len();
+        let slen = qlen.div_ceil(L);
+        let mat = pass.mat;
+        let shift = -i32::from(mat.iter().copied().min().unwrap_or(0).min(0));
+        let g = pass.gaps;
+        let sat = |x: i32| x.clamp(0, 255) as u8 as i8;
+        let oe_del = _mm_set1_epi8(sat(g.o_del.saturating_add(g.e_del)));
+        let e_del = _mm_set1_epi8(sat(g.e_del));
+        let oe_ins = _mm_set1_epi8(sat(g.o_ins.saturating_add(g.e_ins)));
+        let e_ins = _mm_set1_epi8(sat(g.e_ins));
+        let vshift = _mm_set1_epi8(shift as u8 as i8);
+        let zero = _mm_setzero_si128();
+
+        let mut subs = std::mem::take(&mut ws.subs);
+        subs.clear();
+        let (prof, h0, h1, e, hmax) = carve(ws, slen);
+        for base in 0..5 {
+            let row = &mat[base * 5..base * 5 + 5];
+            for (s, p) in prof[base * slen..(base + 1) * slen].iter_mut().enumerate() {
+                let mut v = [0u8; L];
+                for (l, x) in v.iter_mut().enumerate() {
+                    let sc = query
+                        .get(s + l * slen)
+                        .map_or(0, |&q| i32::from(row[usize::from(q.min(4))]));
+                    *x = (sc + shift) as u8;
+                }
+                *p = _mm_loadu_si128(v.as_ptr().cast());
+            }
+        }
+
+        let (mut hp, mut hc) = (h0, h1);
+        let e = e.as_mut_ptr();
+        let mut gmax = 0i32;
+        let mut te = -1i32;
+        let mut overflow = false;
+        for (i, &tb) in target.iter().enumerate() {
+            let i = i as i32;
+            let sp = prof.as_ptr().add(usize::from(tb.min(4)) * slen);
+            let (hpp, hcp) = (hp.as_ptr(), hc.as_mut_ptr());
+            let mut h = _mm_slli_si128(*hpp.add(slen - 1), 1);
+            let mut f = zero;
+            let mut mx = zero;
+            for j in 0..slen {
+                h = _mm_subs_epu8(_mm_adds_epu8(h, *sp.add(j)), vshift);
+                let ev = *e.add(j);
+                h = _mm_max_epu8(_mm_max_epu8(h, ev), f);
+                mx = _mm_max_epu8(mx, h);
+                *hcp.add(j) = h;
+                *e.add(j) = _mm_max_epu8(_mm_subs_epu8(ev, e_del), _mm_subs_epu8(h, oe_del));
+                f = _mm_max_epu8(_mm_subs_epu8(f, e_ins), _mm_subs_epu8(h, oe_ins));
+                h = *hpp.add(j);
+            }
+            'lazy: for _ in 0..16 {
+                f = _mm_slli_si128(f, 1);
+                for j in 0..slen {
+                    let h = _mm_max_epu8(*hcp.add(j), f);
+                    *hcp.add(j) = h;
+                    f = _mm_subs_epu8(f, e_ins);
+                    let over = _mm_subs_epu8(f, _mm_subs_epu8(h, oe_ins));
+                    if _mm_movemask_epi8(_mm_cmpeq_epi8(over, zero)) == 0xffff {
+                        break 'lazy;
+                    }
+                }
+            }
+            let imax = hmax_u8(mx);
+            note_row(&mut subs, pass.min_sub, imax, i);
+            if imax > gmax {
+                gmax = imax;
+                te = i;
+                hmax.copy_from_slice(hc);
+                if gmax + shift >= 255 {
+                    overflow = true;
+                    break;
+                }
+                if gmax >= pass.stop_at {
+                    break;
+                }
+            }
+            std::mem::swap(&mut hp, &mut hc);
+        }
+
+        let best: &[Block] = std::slice::from_raw_parts(hmax.as_ptr().cast(), slen);
+        let lanes = best.iter().enumerate().flat_map(|(s, v)| {
+            v.0.iter()
+                .enumerate()
+                .map(move |(l, &h)| (s + l * slen, i32::from(h)))
+        });
+        let r = finish(mat, gmax, te, overflow, lanes, &subs);
+        ws.subs = subs;
+        r
+    }
+
+    /// 8 lanes of i16.
+    #[inline(always)]
+    pub(super) unsafe fn run_i16(
+        pass: &Pass<'_>,
+        ws: &mut LocalWorkspace,
+        query: &[u8],
+        target: &[u8],
+    ) -> LocalResult {
+        const L: usize = 8;
+        let qlen = query.len();
+        let slen = qlen.div_ceil(L);
+        let mat = pass.mat;
+        let g = pass.gaps;
+        let sat = |x: i32| x.clamp(0, 0xffff) as u16 as i16;
+        let oe_del = _mm_set1_epi16(sat(g.o_del.saturating_add(g.e_del)));
+        let e_del = _mm_set1_epi16(sat(g.e_del));
+        let oe_ins = _mm_set1_epi16(sat(g.o_ins.saturating_add(g.e_ins)));
+        let e_ins = _mm_set1_epi16(sat(g.e_ins));
+        let zero = _mm_setzero_si128();
+
+        let mut subs = std::mem::take(&mut ws.subs);
+        subs.clear();
+        let (prof, h0, h1, e, hmax) = carve(ws, slen);
+        for base in 0..5 {
+            let row = &mat[base * 5..base * 5 + 5];
+            for (s, p) in prof[base * slen..(base + 1) * slen].iter_mut().enumerate() {
+                let mut v = [0i16; L];
+                for (l, x) in v.iter_mut().enumerate() {
+                    *x = query
+                        .get(s + l * slen)
+                        .map_or(0, |&q| i16::from(row[usize::from(q.min(4))]));
+                }
+                *p = _mm_loadu_si128(v.as_ptr().cast());
+            }
+        }
+
+        let (mut hp, mut hc) = (h0, h1);
+        let e = e.as_mut_ptr();
+        let mut gmax = 0i32;
+        let mut te = -1i32;
+        for (i, &tb) in target.iter().enumerate() {
+            let i = i as i32;
+            let sp = prof.as_ptr().add(usize::from(tb.min(4)) * slen);
+            let (hpp, hcp) = (hp.as_ptr(), hc.as_mut_ptr());
+            let mut h = _mm_slli_si128(*hpp.add(slen - 1), 2);
+            let mut f = zero;
+            let mut mx = zero;
+            for j in 0..slen {
+                h = _mm_adds_epi16(h, *sp.add(j));
+                let ev = *e.add(j);
+                h = _mm_max_epi16(_mm_max_epi16(h, ev), f);
+                mx = _mm_max_epi16(mx, h);
+                *hcp.add(j) = h;
+                *e.add(j) = _mm_max_epi16(_mm_subs_epu16(ev, e_del), _mm_subs_epu16(h, oe_del));
+                f = _mm_max_epi16(_mm_subs_epu16(f, e_ins), _mm_subs_epu16(h, oe_ins));
+                h = *hpp.add(j);
+            }
+            'lazy: for _ in 0..16 {
+                f = _mm_slli_si128(f, 2);
+                for j in 0..slen {
+                    let h = _mm_max_epi16(*hcp.add(j), f);
+                    *hcp.add(j) = h;
+                    f = _mm_subs_epu16(f, e_ins);
+                    let over = _mm_cmpgt_epi16(f, _mm_subs_epu16(h, oe_ins));
+                    if _mm_movemask_epi8(over) == 0 {
+                        break 'lazy;
+                    }
+                }
+            }
+            let imax = hmax_i16(mx);
+            note_row(&mut subs, pass.min_sub, imax, i);
+            if imax > gmax {
+                gmax = imax;
+                te = i;
+                hmax.copy_from_slice(hc);
+                if gmax >= pass.stop_at {
+                    break;
+                }
+            }
+            std::mem::swap(&mut hp, &mut hc);
+        }
+
+        let best: &[Block] = std::slice::from_raw_parts(hmax.as_ptr().cast(), slen);
+        let lanes = best.iter().enumerate().flat_map(|(s, v)| {
+            (0..L).map(move |l| {
+                let h = i16::from_le_bytes([v.0[2 * l], v.0[2 * l + 1]]);
+                (s + l * slen, i32::from(h))
+            })
+        });
+        let r = finish(mat, gmax, te, false, lanes, &subs);
+        ws.subs = subs;
         r
     }
 }
@@ -456,6 +766,121 @@ mod tests {
             let fast = pass.run(&mut ws, &q, &t);
             let plain = pass.run_portable(&mut ws, &q, &t);
             prop_assert_eq!(fast, plain);
+        }
+    }
+
+    /// Every build of the kernel on this machine: the portable
+    /// emulation first, then the packed SSE2 and AVX2-encoded ones.
+    fn all_builds(pass: &Pass<'_>, q: &[u8], t: &[u8]) -> Vec<LocalResult> {
+        let mut ws = LocalWorkspace::new();
+        let mut out = vec![pass.run_portable(&mut ws, q, t)];
+        #[cfg(target_arch = "x86_64")]
+        if pass.simd_fits() {
+            // SAFETY: SSE2 is part of the x86_64 baseline.
+            out.push(unsafe { pass.run_simd(&mut ws, q, t) });
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: checked just above.
+                out.push(unsafe { pass.run_simd_vex(&mut ws, q, t) });
+            }
+        }
+        out.push(pass.run(&mut ws, q, t));
+        out
+    }
+
+    fn assert_builds_agree(pass: &Pass<'_>, q: &[u8], t: &[u8]) -> LocalResult {
+        let all = all_builds(pass, q, t);
+        for r in &all[1..] {
+            assert_eq!(*r, all[0], "q {q:?} t {t:?}");
+        }
+        all[0]
+    }
+
+    #[test]
+    fn packed_kernels_saturate_as_the_emulation_does() {
+        let mat = MemOptions {
+            a: 6,
+            ..MemOptions::default()
+        }
+        .score_matrix();
+        let (_, g) = defaults();
+        let q: Vec<u8> = (0..6000).map(|i| ((i * 7 + i / 3) % 4) as u8).collect();
+        let mut t = vec![4u8; 20];
+        t.extend_from_slice(&q);
+        // u8 lanes overflow at 255 minus the bias; the i16 ones clamp at
+        // i16::MAX and go on.
+        for (byte, len) in [(true, 150), (true, 40), (false, 6000)] {
+            let pass = Pass {
+                mat: &mat,
+                gaps: g,
+                byte,
+                min_sub: 10,
+                stop_at: 0x10000,
+            };
+            let r = assert_builds_agree(&pass, &q[..len], &t[..20 + len]);
+            let want = if byte { 255.min(6 * len as i32) } else { 32767 };
+            assert_eq!(r.score, want);
+        }
+        // A stop score ends the scan at the first row reaching it.
+        let pass = Pass {
+            mat: &mat,
+            gaps: g,
+            byte: false,
+            min_sub: 0x10000,
+            stop_at: 60,
+        };
+        let r = assert_builds_agree(&pass, &q[..100], &t[..120]);
+        assert_eq!((r.score, r.te), (60, 29));
+    }
+
+    /// Random scoring: a matrix of small entries, gaps that may be free to
+    /// open or wider than the lanes.
+    fn scoring() -> impl Strategy<Value = (ScoreMatrix, GapPenalties)> {
+        let pen = || prop_oneof![8 => 0i32..8, 1 => 250i32..70000];
+        (
+            proptest::array::uniform25(-12i8..13),
+            pen(),
+            0i32..4,
+            pen(),
+            0i32..4,
+        )
+            .prop_map(|(mat, o_del, e_del, o_ins, e_ins)| {
+                let g = GapPenalties {
+                    o_del,
+                    e_del,
+                    o_ins,
+                    e_ins,
+                };
+                (mat, g)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// The packed kernels agree with the lane emulation on any
+        /// sequences (N included), lengths around the lane counts, and
+        /// scoring.
+        #[test]
+        fn packed_builds_equal_emulation(
+            (q, t) in prop_oneof![
+                naive::related_pair(200),
+                (
+                    proptest::collection::vec(0u8..5, 1..70),
+                    proptest::collection::vec(0u8..5, 0..120),
+                ),
+            ],
+            (mat, g) in prop_oneof![
+                3 => Just(defaults()),
+                2 => scoring(),
+            ],
+            byte in any::<bool>(),
+            min_sub in prop_oneof![0i32..40, Just(0x10000)],
+            stop_at in prop_oneof![3 => Just(0x10000), 1 => 1i32..60],
+        ) {
+            let pass = Pass { mat: &mat, gaps: g, byte, min_sub, stop_at };
+            let all = all_builds(&pass, &q, &t);
+            for r in &all[1..] {
+                prop_assert_eq!(*r, all[0]);
+            }
         }
     }
 
