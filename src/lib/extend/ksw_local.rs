@@ -147,9 +147,9 @@ impl Pass<'_> {
             return LocalResult::NONE;
         }
         if self.byte {
-            simd::run_u8(self, ws, query, target)
+            simd::run::<simd::U8>(self, ws, query, target)
         } else {
-            simd::run_i16(self, ws, query, target)
+            simd::run::<simd::I16>(self, ws, query, target)
         }
     }
 
@@ -350,8 +350,134 @@ fn note_row(subs: &mut Vec<(i32, i32)>, min_sub: i32, imax: i32, i: i32) {
 /// arithmetic gives the clamps that the emulation spells out.
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use super::{finish, note_row, LocalResult, LocalWorkspace, Pass};
+    use super::{finish, note_row, Block, LocalResult, LocalWorkspace, Pass};
     use std::arch::x86_64::*;
+
+    /// A lane width: the operations the kernel needs on one register.
+    pub(super) trait Width {
+        /// Lanes per register.
+        const LANES: usize;
+        /// Whether scores overflow at 255 (and stop the scan).
+        const BYTE: bool;
+        /// A penalty, saturated to the lane range (which clears a score
+        /// just as the full penalty would).
+        unsafe fn penalty(x: i32) -> __m128i;
+        /// The profile register of `scores`; `shift` is the u8 bias.
+        unsafe fn pack(scores: &[i32; 16], shift: i32) -> __m128i;
+        /// `h + s`, clamped as the lanes clamp it (`bias`: the u8 shift).
+        unsafe fn add_score(h: __m128i, s: __m128i, bias: __m128i) -> __m128i;
+        unsafe fn max(a: __m128i, b: __m128i) -> __m128i;
+        /// `max(a - b, 0)` on the (non-negative) scores.
+        unsafe fn sub0(a: __m128i, b: __m128i) -> __m128i;
+        /// Moves every lane up by one, lane 0 becoming 0.
+        unsafe fn lane_up(a: __m128i) -> __m128i;
+        /// Whether `f <= g` in every lane.
+        unsafe fn all_le(f: __m128i, g: __m128i) -> bool;
+        /// The largest lane.
+        unsafe fn hmax(a: __m128i) -> i32;
+        /// Lane `l` of a stored register.
+        fn lane(v: &Block, l: usize) -> i32;
+    }
+
+    /// 16 lanes of u8; the profile holds scores plus `shift`, taken off
+    /// again after the saturating add.
+    pub(super) struct U8;
+
+    impl Width for U8 {
+        const LANES: usize = 16;
+        const BYTE: bool = true;
+        #[inline(always)]
+        unsafe fn penalty(x: i32) -> __m128i {
+            _mm_set1_epi8(x.clamp(0, 255) as u8 as i8)
+        }
+        #[inline(always)]
+        unsafe fn pack(scores: &[i32; 16], shift: i32) -> __m128i {
+            let v = scores.map(|x| (x + shift) as u8);
+            _mm_loadu_si128(v.as_ptr().cast())
+        }
+        #[inline(always)]
+        unsafe fn add_score(h: __m128i, s: __m128i, bias: __m128i) -> __m128i {
+            _mm_subs_epu8(_mm_adds_epu8(h, s), bias)
+        }
+        #[inline(always)]
+        unsafe fn max(a: __m128i, b: __m128i) -> __m128i {
+            _mm_max_epu8(a, b)
+        }
+        #[inline(always)]
+        unsafe fn sub0(a: __m128i, b: __m128i) -> __m128i {
+            _mm_subs_epu8(a, b)
+        }
+        #[inline(always)]
+        unsafe fn lane_up(a: __m128i) -> __m128i {
+            _mm_slli_si128(a, 1)
+        }
+        #[inline(always)]
+        unsafe fn all_le(f: __m128i, g: __m128i) -> bool {
+            let over = _mm_subs_epu8(f, g);
+            _mm_movemask_epi8(_mm_cmpeq_epi8(over, _mm_setzero_si128())) == 0xffff
+        }
+        #[inline(always)]
+        unsafe fn hmax(mut x: __m128i) -> i32 {
+            x = _mm_max_epu8(x, _mm_srli_si128(x, 8));
+            x = _mm_max_epu8(x, _mm_srli_si128(x, 4));
+            x = _mm_max_epu8(x, _mm_srli_si128(x, 2));
+            x = _mm_max_epu8(x, _mm_srli_si128(x, 1));
+            _mm_cvtsi128_si32(x) & 0xff
+        }
+        fn lane(v: &Block, l: usize) -> i32 {
+            i32::from(v.0[l])
+        }
+    }
+
+    /// 8 lanes of i16, saturating at `i16::MAX`.
+    pub(super) struct I16;
+
+    impl Width for I16 {
+        const LANES: usize = 8;
+        const BYTE: bool = false;
+        #[inline(always)]
+        unsafe fn penalty(x: i32) -> __m128i {
+            _mm_set1_epi16(x.clamp(0, 0xffff) as u16 as i16)
+        }
+        #[inline(always)]
+        unsafe fn pack(scores: &[i32; 16], _shift: i32) -> __m128i {
+            let mut v = [0i16; 8];
+            for (x, &y) in v.iter_mut().zip(scores) {
+                *x = y as i16;
+            }
+            _mm_loadu_si128(v.as_ptr().cast())
+        }
+        #[inline(always)]
+        unsafe fn add_score(h: __m128i, s: __m128i, _bias: __m128i) -> __m128i {
+            _mm_adds_epi16(h, s)
+        }
+        #[inline(always)]
+        unsafe fn max(a: __m128i, b: __m128i) -> __m128i {
+            _mm_max_epi16(a, b)
+        }
+        #[inline(always)]
+        unsafe fn sub0(a: __m128i, b: __m128i) -> __m128i {
+            _mm_subs_epu16(a, b)
+        }
+        #[inline(always)]
+        unsafe fn lane_up(a: __m128i) -> __m128i {
+            _mm_slli_si128(a, 2)
+        }
+        #[inline(always)]
+        unsafe fn all_le(f: __m128i, g: __m128i) -> bool {
+            _mm_movemask_epi8(_mm_cmpgt_epi16(f, g)) == 0
+        }
+        #[inline(always)]
+        unsafe fn hmax(mut x: __m128i) -> i32 {
+            x = _mm_max_epi16(x, _mm_srli_si128(x, 8));
+            x = _mm_max_epi16(x, _mm_srli_si128(x, 4));
+            x = _mm_max_epi16(x, _mm_srli_si128(x, 2));
+            i32::from(_mm_cvtsi128_si32(x) as i16)
+        }
+        fn lane(v: &Block, l: usize) -> i32 {
+            i32::from(i16::from_le_bytes([v.0[2 * l], v.0[2 * l + 1]]))
+        }
+    }
 
     /// Splits the workspace's vector buffer into the striped profile
     /// (5 * slen) and H of the previous row, H of this row, E, and H of the
@@ -381,47 +507,28 @@ mod simd {
         (prof, h0, h1, e, hmax)
     }
 
-    use super::Block;
-
-    /// Largest u8 lane.
+    /// One pass with lanes `W`, for a non-empty query.
     #[inline(always)]
-    unsafe fn hmax_u8(mut x: __m128i) -> i32 {
-        x = _mm_max_epu8(x, _mm_srli_si128(x, 8));
-        x = _mm_max_epu8(x, _mm_srli_si128(x, 4));
-        x = _mm_max_epu8(x, _mm_srli_si128(x, 2));
-        x = _mm_max_epu8(x, _mm_srli_si128(x, 1));
-        _mm_cvtsi128_si32(x) & 0xff
-    }
-
-    /// Largest i16 lane.
-    #[inline(always)]
-    unsafe fn hmax_i16(mut x: __m128i) -> i32 {
-        x = _mm_max_epi16(x, _mm_srli_si128(x, 8));
-        x = _mm_max_epi16(x, _mm_srli_si128(x, 4));
-        x = _mm_max_epi16(x, _mm_srli_si128(x, 2));
-        i32::from(_mm_cvtsi128_si32(x) as i16)
-    }
-
-    /// 16 lanes of u8, scores biased by `shift` in the profile only.
-    #[inline(always)]
-    pub(super) unsafe fn run_u8(
+    pub(super) unsafe fn run<W: Width>(
         pass: &Pass<'_>,
         ws: &mut LocalWorkspace,
         query: &[u8],
         target: &[u8],
     ) -> LocalResult {
-        const L: usize = 16;
-        let qlen = query.len();
-        let slen = qlen.div_ceil(L);
+        let lanes = W::LANES;
+        let slen = query.len().div_ceil(lanes);
         let mat = pass.mat;
-        let shift = -i32::from(mat.iter().copied().min().unwrap_or(0).min(0));
+        let shift = if W::BYTE {
+            -i32::from(mat.iter().copied().min().unwrap_or(0).min(0))
+        } else {
+            0
+        };
         let g = pass.gaps;
-        let sat = |x: i32| x.clamp(0, 255) as u8 as i8;
-        let oe_del = _mm_set1_epi8(sat(g.o_del.saturating_add(g.e_del)));
-        let e_del = _mm_set1_epi8(sat(g.e_del));
-        let oe_ins = _mm_set1_epi8(sat(g.o_ins.saturating_add(g.e_ins)));
-        let e_ins = _mm_set1_epi8(sat(g.e_ins));
-        let vshift = _mm_set1_epi8(shift as u8 as i8);
+        let oe_del = W::penalty(g.o_del.saturating_add(g.e_del));
+        let e_del = W::penalty(g.e_del);
+        let oe_ins = W::penalty(g.o_ins.saturating_add(g.e_ins));
+        let e_ins = W::penalty(g.e_ins);
+        let bias = _mm_set1_epi8(shift as u8 as i8);
         let zero = _mm_setzero_si128();
 
         let mut subs = std::mem::take(&mut ws.subs);
@@ -430,14 +537,13 @@ mod simd {
         for base in 0..5 {
             let row = &mat[base * 5..base * 5 + 5];
             for (s, p) in prof[base * slen..(base + 1) * slen].iter_mut().enumerate() {
-                let mut v = [0u8; L];
-                for (l, x) in v.iter_mut().enumerate() {
-                    let sc = query
+                let mut v = [0i32; 16];
+                for (l, x) in v.iter_mut().enumerate().take(lanes) {
+                    *x = query
                         .get(s + l * slen)
                         .map_or(0, |&q| i32::from(row[usize::from(q.min(4))]));
-                    *x = (sc + shift) as u8;
                 }
-                *p = _mm_loadu_si128(v.as_ptr().cast());
+                *p = W::pack(&v, shift);
             }
         }
 
@@ -450,38 +556,39 @@ mod simd {
             let i = i as i32;
             let sp = prof.as_ptr().add(usize::from(tb.min(4)) * slen);
             let (hpp, hcp) = (hp.as_ptr(), hc.as_mut_ptr());
-            let mut h = _mm_slli_si128(*hpp.add(slen - 1), 1);
+            // H(i-1, -1) per lane: the previous row's last segment moved up a lane.
+            let mut h = W::lane_up(*hpp.add(slen - 1));
             let mut f = zero;
             let mut mx = zero;
             for j in 0..slen {
-                h = _mm_subs_epu8(_mm_adds_epu8(h, *sp.add(j)), vshift);
+                h = W::add_score(h, *sp.add(j), bias);
                 let ev = *e.add(j);
-                h = _mm_max_epu8(_mm_max_epu8(h, ev), f);
-                mx = _mm_max_epu8(mx, h);
+                h = W::max(W::max(h, ev), f);
+                mx = W::max(mx, h);
                 *hcp.add(j) = h;
-                *e.add(j) = _mm_max_epu8(_mm_subs_epu8(ev, e_del), _mm_subs_epu8(h, oe_del));
-                f = _mm_max_epu8(_mm_subs_epu8(f, e_ins), _mm_subs_epu8(h, oe_ins));
+                *e.add(j) = W::max(W::sub0(ev, e_del), W::sub0(h, oe_del));
+                f = W::max(W::sub0(f, e_ins), W::sub0(h, oe_ins));
                 h = *hpp.add(j);
             }
+            // Lazy F: carry insertions across lane boundaries; E is not revisited.
             'lazy: for _ in 0..16 {
-                f = _mm_slli_si128(f, 1);
+                f = W::lane_up(f);
                 for j in 0..slen {
-                    let h = _mm_max_epu8(*hcp.add(j), f);
+                    let h = W::max(*hcp.add(j), f);
                     *hcp.add(j) = h;
-                    f = _mm_subs_epu8(f, e_ins);
-                    let over = _mm_subs_epu8(f, _mm_subs_epu8(h, oe_ins));
-                    if _mm_movemask_epi8(_mm_cmpeq_epi8(over, zero)) == 0xffff {
+                    f = W::sub0(f, e_ins);
+                    if W::all_le(f, W::sub0(h, oe_ins)) {
                         break 'lazy;
                     }
                 }
             }
-            let imax = hmax_u8(mx);
+            let imax = W::hmax(mx);
             note_row(&mut subs, pass.min_sub, imax, i);
             if imax > gmax {
                 gmax = imax;
                 te = i;
                 hmax.copy_from_slice(hc);
-                if gmax + shift >= 255 {
+                if W::BYTE && gmax + shift >= 255 {
                     overflow = true;
                     break;
                 }
@@ -493,106 +600,11 @@ mod simd {
         }
 
         let best: &[Block] = std::slice::from_raw_parts(hmax.as_ptr().cast(), slen);
-        let lanes = best.iter().enumerate().flat_map(|(s, v)| {
-            v.0.iter()
-                .enumerate()
-                .map(move |(l, &h)| (s + l * slen, i32::from(h)))
-        });
-        let r = finish(mat, gmax, te, overflow, lanes, &subs);
-        ws.subs = subs;
-        r
-    }
-
-    /// 8 lanes of i16.
-    #[inline(always)]
-    pub(super) unsafe fn run_i16(
-        pass: &Pass<'_>,
-        ws: &mut LocalWorkspace,
-        query: &[u8],
-        target: &[u8],
-    ) -> LocalResult {
-        const L: usize = 8;
-        let qlen = query.len();
-        let slen = qlen.div_ceil(L);
-        let mat = pass.mat;
-        let g = pass.gaps;
-        let sat = |x: i32| x.clamp(0, 0xffff) as u16 as i16;
-        let oe_del = _mm_set1_epi16(sat(g.o_del.saturating_add(g.e_del)));
-        let e_del = _mm_set1_epi16(sat(g.e_del));
-        let oe_ins = _mm_set1_epi16(sat(g.o_ins.saturating_add(g.e_ins)));
-        let e_ins = _mm_set1_epi16(sat(g.e_ins));
-        let zero = _mm_setzero_si128();
-
-        let mut subs = std::mem::take(&mut ws.subs);
-        subs.clear();
-        let (prof, h0, h1, e, hmax) = carve(ws, slen);
-        for base in 0..5 {
-            let row = &mat[base * 5..base * 5 + 5];
-            for (s, p) in prof[base * slen..(base + 1) * slen].iter_mut().enumerate() {
-                let mut v = [0i16; L];
-                for (l, x) in v.iter_mut().enumerate() {
-                    *x = query
-                        .get(s + l * slen)
-                        .map_or(0, |&q| i16::from(row[usize::from(q.min(4))]));
-                }
-                *p = _mm_loadu_si128(v.as_ptr().cast());
-            }
-        }
-
-        let (mut hp, mut hc) = (h0, h1);
-        let e = e.as_mut_ptr();
-        let mut gmax = 0i32;
-        let mut te = -1i32;
-        for (i, &tb) in target.iter().enumerate() {
-            let i = i as i32;
-            let sp = prof.as_ptr().add(usize::from(tb.min(4)) * slen);
-            let (hpp, hcp) = (hp.as_ptr(), hc.as_mut_ptr());
-            let mut h = _mm_slli_si128(*hpp.add(slen - 1), 2);
-            let mut f = zero;
-            let mut mx = zero;
-            for j in 0..slen {
-                h = _mm_adds_epi16(h, *sp.add(j));
-                let ev = *e.add(j);
-                h = _mm_max_epi16(_mm_max_epi16(h, ev), f);
-                mx = _mm_max_epi16(mx, h);
-                *hcp.add(j) = h;
-                *e.add(j) = _mm_max_epi16(_mm_subs_epu16(ev, e_del), _mm_subs_epu16(h, oe_del));
-                f = _mm_max_epi16(_mm_subs_epu16(f, e_ins), _mm_subs_epu16(h, oe_ins));
-                h = *hpp.add(j);
-            }
-            'lazy: for _ in 0..16 {
-                f = _mm_slli_si128(f, 2);
-                for j in 0..slen {
-                    let h = _mm_max_epi16(*hcp.add(j), f);
-                    *hcp.add(j) = h;
-                    f = _mm_subs_epu16(f, e_ins);
-                    let over = _mm_cmpgt_epi16(f, _mm_subs_epu16(h, oe_ins));
-                    if _mm_movemask_epi8(over) == 0 {
-                        break 'lazy;
-                    }
-                }
-            }
-            let imax = hmax_i16(mx);
-            note_row(&mut subs, pass.min_sub, imax, i);
-            if imax > gmax {
-                gmax = imax;
-                te = i;
-                hmax.copy_from_slice(hc);
-                if gmax >= pass.stop_at {
-                    break;
-                }
-            }
-            std::mem::swap(&mut hp, &mut hc);
-        }
-
-        let best: &[Block] = std::slice::from_raw_parts(hmax.as_ptr().cast(), slen);
-        let lanes = best.iter().enumerate().flat_map(|(s, v)| {
-            (0..L).map(move |l| {
-                let h = i16::from_le_bytes([v.0[2 * l], v.0[2 * l + 1]]);
-                (s + l * slen, i32::from(h))
-            })
-        });
-        let r = finish(mat, gmax, te, false, lanes, &subs);
+        let row = best
+            .iter()
+            .enumerate()
+            .flat_map(|(s, v)| (0..lanes).map(move |l| (s + l * slen, W::lane(v, l))));
+        let r = finish(mat, gmax, te, overflow, row, &subs);
         ws.subs = subs;
         r
     }
