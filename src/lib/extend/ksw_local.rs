@@ -72,6 +72,18 @@ pub struct LocalWorkspace {
     subs: Vec<(i32, i32)>,
     rev_query: Vec<u8>,
     rev_target: Vec<u8>,
+    /// The packed kernels' profile and rows.
+    vecs: Vec<Block>,
+}
+
+/// One 128-bit vector of lanes, aligned as SSE2 loads want it.
+#[derive(Debug, Default, Clone, Copy)]
+#[repr(C, align(16))]
+struct Block([u8; 16]);
+
+impl Block {
+    #[allow(dead_code)]
+    const ZERO: Block = Block([0; 16]);
 }
 
 impl LocalWorkspace {
@@ -95,19 +107,50 @@ struct Pass<'a> {
 impl Pass<'_> {
     fn run(&self, ws: &mut LocalWorkspace, query: &[u8], target: &[u8]) -> LocalResult {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, as checked just above.
-            return unsafe { self.run_avx2(ws, query, target) };
+        if self.simd_fits() {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, as checked just above.
+                return unsafe { self.run_simd_vex(ws, query, target) };
+            }
+            // SAFETY: SSE2 is part of the x86_64 baseline.
+            return unsafe { self.run_simd(ws, query, target) };
         }
         self.run_portable(ws, query, target)
     }
 
-    /// The kernel compiled for AVX2, where the lane loops become vector
-    /// instructions (i32 max needs more than the SSE2 baseline).
+    /// Whether the packed kernels give the lane-emulating kernel's results:
+    /// they need gap penalties that are not negative (a penalty past the
+    /// lane width is saturated, which clears a score just as it would).
+    fn simd_fits(&self) -> bool {
+        let g = self.gaps;
+        g.o_del >= 0 && g.e_del >= 0 && g.o_ins >= 0 && g.e_ins >= 0
+    }
+
+    /// The packed kernels with VEX encoding (fewer register copies).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn run_avx2(&self, ws: &mut LocalWorkspace, query: &[u8], target: &[u8]) -> LocalResult {
-        self.run_portable(ws, query, target)
+    unsafe fn run_simd_vex(
+        &self,
+        ws: &mut LocalWorkspace,
+        query: &[u8],
+        target: &[u8],
+    ) -> LocalResult {
+        self.run_simd(ws, query, target)
+    }
+
+    /// The packed SSE2 kernels: 16 lanes of saturating u8, or 8 lanes of
+    /// i16, one 128-bit register per segment, as bwa runs them.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn run_simd(&self, ws: &mut LocalWorkspace, query: &[u8], target: &[u8]) -> LocalResult {
+        if query.is_empty() {
+            return LocalResult::NONE;
+        }
+        if self.byte {
+            simd::run::<simd::U8>(self, ws, query, target)
+        } else {
+            simd::run::<simd::I16>(self, ws, query, target)
+        }
     }
 
     #[inline(always)]
@@ -129,10 +172,9 @@ impl Pass<'_> {
         target: &[u8],
     ) -> LocalResult {
         let byte = L == 16;
-        let mut r = LocalResult::NONE;
         let qlen = query.len();
         if qlen == 0 {
-            return r;
+            return LocalResult::NONE;
         }
         let slen = qlen.div_ceil(L);
         // u8 scores are kept biased by −min(mat) and saturate at 255; i16
@@ -226,16 +268,7 @@ impl Pass<'_> {
                 }
             }
             let imax = mv.iter().copied().max().unwrap_or(0);
-            if imax >= self.min_sub {
-                match subs.last_mut() {
-                    Some(last) if last.1 + 1 == i => {
-                        if last.0 < imax {
-                            *last = (imax, i);
-                        }
-                    }
-                    _ => subs.push((imax, i)),
-                }
-            }
+            note_row(subs, self.min_sub, imax, i);
             if imax > gmax {
                 gmax = imax;
                 te = i;
@@ -247,43 +280,332 @@ impl Pass<'_> {
             std::mem::swap(h_prev, h_cur);
         }
 
-        r.te = te;
-        if byte && gmax + shift >= 255 {
-            r.score = 255;
-            return r;
-        }
-        r.score = gmax;
-        // The smallest query position holding the saved row's maximum.
-        let best = h_best
-            .iter()
-            .flat_map(|v| &v[..L])
-            .copied()
-            .max()
-            .unwrap_or(0);
-        r.qe = h_best
-            .iter()
-            .enumerate()
-            .flat_map(|(s, v)| {
-                v[..L]
-                    .iter()
-                    .enumerate()
-                    .map(move |(l, &h)| (s + l * slen, h))
-            })
-            .filter(|&(_, h)| h == best)
-            .map(|(k, _)| k as i32)
-            .min()
-            .unwrap_or(-1);
-        if !subs.is_empty() {
-            let a = max_score(self.mat).max(1);
-            let c = (r.score + a - 1) / a;
-            let (low, high) = (te - c, te + c);
-            for &(s, row) in subs.iter() {
-                if (row < low || row > high) && s > r.score2 {
-                    r.score2 = s;
-                    r.te2 = row;
-                }
+        let lanes = h_best.iter().enumerate().flat_map(|(s, v)| {
+            v[..L]
+                .iter()
+                .enumerate()
+                .map(move |(l, &h)| (s + l * slen, h))
+        });
+        finish(self.mat, gmax, te, byte && gmax + shift >= 255, lanes, subs)
+    }
+}
+
+/// The end of a kernel pass: the score (255 after an 8-bit overflow, and
+/// then nothing more), the smallest query end holding the best row's
+/// maximum (`best_row` gives `(query position, H)` for every lane of the
+/// saved row, padding included), and the best suboptimal row away from `te`.
+fn finish(
+    mat: &ScoreMatrix,
+    gmax: i32,
+    te: i32,
+    overflow: bool,
+    best_row: impl Iterator<Item = (usize, i32)> + Clone,
+    subs: &[(i32, i32)],
+) -> LocalResult {
+    let mut r = LocalResult::NONE;
+    r.te = te;
+    if overflow {
+        r.score = 255;
+        return r;
+    }
+    r.score = gmax;
+    let best = best_row.clone().map(|(_, h)| h).max().unwrap_or(0);
+    r.qe = best_row
+        .filter(|&(_, h)| h == best)
+        .map(|(k, _)| k as i32)
+        .min()
+        .unwrap_or(-1);
+    if !subs.is_empty() {
+        let a = max_score(mat).max(1);
+        let c = (r.score + a - 1) / a;
+        let (low, high) = (te - c, te + c);
+        for &(s, row) in subs {
+            if (row < low || row > high) && s > r.score2 {
+                r.score2 = s;
+                r.te2 = row;
             }
         }
+    }
+    r
+}
+
+/// Records row `i`'s maximum `imax` in the suboptimal list when it reaches
+/// `min_sub`; a run of consecutive rows keeps one entry, its best.
+#[inline(always)]
+fn note_row(subs: &mut Vec<(i32, i32)>, min_sub: i32, imax: i32, i: i32) {
+    if imax >= min_sub {
+        match subs.last_mut() {
+            Some(last) if last.1 + 1 == i => {
+                if last.0 < imax {
+                    *last = (imax, i);
+                }
+            }
+            _ => subs.push((imax, i)),
+        }
+    }
+}
+
+/// The packed kernels. They run the same recurrences as
+/// [`Pass::run_lanes`] on real 8- and 16-bit lanes, whose saturating
+/// arithmetic gives the clamps that the emulation spells out.
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use super::{finish, note_row, Block, LocalResult, LocalWorkspace, Pass};
+    use std::arch::x86_64::*;
+
+    /// A lane width: the operations the kernel needs on one register.
+    pub(super) trait Width {
+        /// Lanes per register.
+        const LANES: usize;
+        /// Whether scores overflow at 255 (and stop the scan).
+        const BYTE: bool;
+        /// A penalty, saturated to the lane range (which clears a score
+        /// just as the full penalty would).
+        unsafe fn penalty(x: i32) -> __m128i;
+        /// The profile register of `scores`; `shift` is the u8 bias.
+        unsafe fn pack(scores: &[i32; 16], shift: i32) -> __m128i;
+        /// `h + s`, clamped as the lanes clamp it (`bias`: the u8 shift).
+        unsafe fn add_score(h: __m128i, s: __m128i, bias: __m128i) -> __m128i;
+        unsafe fn max(a: __m128i, b: __m128i) -> __m128i;
+        /// `max(a - b, 0)` on the (non-negative) scores.
+        unsafe fn sub0(a: __m128i, b: __m128i) -> __m128i;
+        /// Moves every lane up by one, lane 0 becoming 0.
+        unsafe fn lane_up(a: __m128i) -> __m128i;
+        /// Whether `f <= g` in every lane.
+        unsafe fn all_le(f: __m128i, g: __m128i) -> bool;
+        /// The largest lane.
+        unsafe fn hmax(a: __m128i) -> i32;
+        /// Lane `l` of a stored register.
+        fn lane(v: &Block, l: usize) -> i32;
+    }
+
+    /// 16 lanes of u8; the profile holds scores plus `shift`, taken off
+    /// again after the saturating add.
+    pub(super) struct U8;
+
+    impl Width for U8 {
+        const LANES: usize = 16;
+        const BYTE: bool = true;
+        #[inline(always)]
+        unsafe fn penalty(x: i32) -> __m128i {
+            _mm_set1_epi8(x.clamp(0, 255) as u8 as i8)
+        }
+        #[inline(always)]
+        unsafe fn pack(scores: &[i32; 16], shift: i32) -> __m128i {
+            let v = scores.map(|x| (x + shift) as u8);
+            _mm_loadu_si128(v.as_ptr().cast())
+        }
+        #[inline(always)]
+        unsafe fn add_score(h: __m128i, s: __m128i, bias: __m128i) -> __m128i {
+            _mm_subs_epu8(_mm_adds_epu8(h, s), bias)
+        }
+        #[inline(always)]
+        unsafe fn max(a: __m128i, b: __m128i) -> __m128i {
+            _mm_max_epu8(a, b)
+        }
+        #[inline(always)]
+        unsafe fn sub0(a: __m128i, b: __m128i) -> __m128i {
+            _mm_subs_epu8(a, b)
+        }
+        #[inline(always)]
+        unsafe fn lane_up(a: __m128i) -> __m128i {
+            _mm_slli_si128(a, 1)
+        }
+        #[inline(always)]
+        unsafe fn all_le(f: __m128i, g: __m128i) -> bool {
+            let over = _mm_subs_epu8(f, g);
+            _mm_movemask_epi8(_mm_cmpeq_epi8(over, _mm_setzero_si128())) == 0xffff
+        }
+        #[inline(always)]
+        unsafe fn hmax(mut x: __m128i) -> i32 {
+            x = _mm_max_epu8(x, _mm_srli_si128(x, 8));
+            x = _mm_max_epu8(x, _mm_srli_si128(x, 4));
+            x = _mm_max_epu8(x, _mm_srli_si128(x, 2));
+            x = _mm_max_epu8(x, _mm_srli_si128(x, 1));
+            _mm_cvtsi128_si32(x) & 0xff
+        }
+        fn lane(v: &Block, l: usize) -> i32 {
+            i32::from(v.0[l])
+        }
+    }
+
+    /// 8 lanes of i16, saturating at `i16::MAX`.
+    pub(super) struct I16;
+
+    impl Width for I16 {
+        const LANES: usize = 8;
+        const BYTE: bool = false;
+        #[inline(always)]
+        unsafe fn penalty(x: i32) -> __m128i {
+            _mm_set1_epi16(x.clamp(0, 0xffff) as u16 as i16)
+        }
+        #[inline(always)]
+        unsafe fn pack(scores: &[i32; 16], _shift: i32) -> __m128i {
+            let mut v = [0i16; 8];
+            for (x, &y) in v.iter_mut().zip(scores) {
+                *x = y as i16;
+            }
+            _mm_loadu_si128(v.as_ptr().cast())
+        }
+        #[inline(always)]
+        unsafe fn add_score(h: __m128i, s: __m128i, _bias: __m128i) -> __m128i {
+            _mm_adds_epi16(h, s)
+        }
+        #[inline(always)]
+        unsafe fn max(a: __m128i, b: __m128i) -> __m128i {
+            _mm_max_epi16(a, b)
+        }
+        #[inline(always)]
+        unsafe fn sub0(a: __m128i, b: __m128i) -> __m128i {
+            _mm_subs_epu16(a, b)
+        }
+        #[inline(always)]
+        unsafe fn lane_up(a: __m128i) -> __m128i {
+            _mm_slli_si128(a, 2)
+        }
+        #[inline(always)]
+        unsafe fn all_le(f: __m128i, g: __m128i) -> bool {
+            _mm_movemask_epi8(_mm_cmpgt_epi16(f, g)) == 0
+        }
+        #[inline(always)]
+        unsafe fn hmax(mut x: __m128i) -> i32 {
+            x = _mm_max_epi16(x, _mm_srli_si128(x, 8));
+            x = _mm_max_epi16(x, _mm_srli_si128(x, 4));
+            x = _mm_max_epi16(x, _mm_srli_si128(x, 2));
+            i32::from(_mm_cvtsi128_si32(x) as i16)
+        }
+        fn lane(v: &Block, l: usize) -> i32 {
+            i32::from(i16::from_le_bytes([v.0[2 * l], v.0[2 * l + 1]]))
+        }
+    }
+
+    /// Splits the workspace's vector buffer into the striped profile
+    /// (5 * slen) and H of the previous row, H of this row, E, and H of the
+    /// best row (slen each).
+    #[allow(clippy::type_complexity)]
+    fn carve(
+        ws: &mut LocalWorkspace,
+        slen: usize,
+    ) -> (
+        &mut [__m128i],
+        &mut [__m128i],
+        &mut [__m128i],
+        &mut [__m128i],
+        &mut [__m128i],
+    ) {
+        ws.vecs.clear();
+        ws.vecs.resize(9 * slen, Block::ZERO);
+        let v: &mut [Block] = &mut ws.vecs;
+        // SAFETY: Block is a 16-byte aligned, 16-byte plain value, as
+        // __m128i is.
+        let v: &mut [__m128i] =
+            unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast(), v.len()) };
+        let (prof, rest) = v.split_at_mut(5 * slen);
+        let (h0, rest) = rest.split_at_mut(slen);
+        let (h1, rest) = rest.split_at_mut(slen);
+        let (e, hmax) = rest.split_at_mut(slen);
+        (prof, h0, h1, e, hmax)
+    }
+
+    /// One pass with lanes `W`, for a non-empty query.
+    #[inline(always)]
+    pub(super) unsafe fn run<W: Width>(
+        pass: &Pass<'_>,
+        ws: &mut LocalWorkspace,
+        query: &[u8],
+        target: &[u8],
+    ) -> LocalResult {
+        let lanes = W::LANES;
+        let slen = query.len().div_ceil(lanes);
+        let mat = pass.mat;
+        let shift = if W::BYTE {
+            -i32::from(mat.iter().copied().min().unwrap_or(0).min(0))
+        } else {
+            0
+        };
+        let g = pass.gaps;
+        let oe_del = W::penalty(g.o_del.saturating_add(g.e_del));
+        let e_del = W::penalty(g.e_del);
+        let oe_ins = W::penalty(g.o_ins.saturating_add(g.e_ins));
+        let e_ins = W::penalty(g.e_ins);
+        let bias = _mm_set1_epi8(shift as u8 as i8);
+        let zero = _mm_setzero_si128();
+
+        let mut subs = std::mem::take(&mut ws.subs);
+        subs.clear();
+        let (prof, h0, h1, e, hmax) = carve(ws, slen);
+        for base in 0..5 {
+            let row = &mat[base * 5..base * 5 + 5];
+            for (s, p) in prof[base * slen..(base + 1) * slen].iter_mut().enumerate() {
+                let mut v = [0i32; 16];
+                for (l, x) in v.iter_mut().enumerate().take(lanes) {
+                    *x = query
+                        .get(s + l * slen)
+                        .map_or(0, |&q| i32::from(row[usize::from(q.min(4))]));
+                }
+                *p = W::pack(&v, shift);
+            }
+        }
+
+        let (mut hp, mut hc) = (h0, h1);
+        let e = e.as_mut_ptr();
+        let mut gmax = 0i32;
+        let mut te = -1i32;
+        let mut overflow = false;
+        for (i, &tb) in target.iter().enumerate() {
+            let i = i as i32;
+            let sp = prof.as_ptr().add(usize::from(tb.min(4)) * slen);
+            let (hpp, hcp) = (hp.as_ptr(), hc.as_mut_ptr());
+            // H(i-1, -1) per lane: the previous row's last segment moved up a lane.
+            let mut h = W::lane_up(*hpp.add(slen - 1));
+            let mut f = zero;
+            let mut mx = zero;
+            for j in 0..slen {
+                h = W::add_score(h, *sp.add(j), bias);
+                let ev = *e.add(j);
+                h = W::max(W::max(h, ev), f);
+                mx = W::max(mx, h);
+                *hcp.add(j) = h;
+                *e.add(j) = W::max(W::sub0(ev, e_del), W::sub0(h, oe_del));
+                f = W::max(W::sub0(f, e_ins), W::sub0(h, oe_ins));
+                h = *hpp.add(j);
+            }
+            // Lazy F: carry insertions across lane boundaries; E is not revisited.
+            'lazy: for _ in 0..16 {
+                f = W::lane_up(f);
+                for j in 0..slen {
+                    let h = W::max(*hcp.add(j), f);
+                    *hcp.add(j) = h;
+                    f = W::sub0(f, e_ins);
+                    if W::all_le(f, W::sub0(h, oe_ins)) {
+                        break 'lazy;
+                    }
+                }
+            }
+            let imax = W::hmax(mx);
+            note_row(&mut subs, pass.min_sub, imax, i);
+            if imax > gmax {
+                gmax = imax;
+                te = i;
+                hmax.copy_from_slice(hc);
+                if W::BYTE && gmax + shift >= 255 {
+                    overflow = true;
+                    break;
+                }
+                if gmax >= pass.stop_at {
+                    break;
+                }
+            }
+            std::mem::swap(&mut hp, &mut hc);
+        }
+
+        let best: &[Block] = std::slice::from_raw_parts(hmax.as_ptr().cast(), slen);
+        let row = best
+            .iter()
+            .enumerate()
+            .flat_map(|(s, v)| (0..lanes).map(move |l| (s + l * slen, W::lane(v, l))));
+        let r = finish(mat, gmax, te, overflow, row, &subs);
+        ws.subs = subs;
         r
     }
 }
@@ -456,6 +778,121 @@ mod tests {
             let fast = pass.run(&mut ws, &q, &t);
             let plain = pass.run_portable(&mut ws, &q, &t);
             prop_assert_eq!(fast, plain);
+        }
+    }
+
+    /// Every build of the kernel on this machine: the portable
+    /// emulation first, then the packed SSE2 and AVX2-encoded ones.
+    fn all_builds(pass: &Pass<'_>, q: &[u8], t: &[u8]) -> Vec<LocalResult> {
+        let mut ws = LocalWorkspace::new();
+        let mut out = vec![pass.run_portable(&mut ws, q, t)];
+        #[cfg(target_arch = "x86_64")]
+        if pass.simd_fits() {
+            // SAFETY: SSE2 is part of the x86_64 baseline.
+            out.push(unsafe { pass.run_simd(&mut ws, q, t) });
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: checked just above.
+                out.push(unsafe { pass.run_simd_vex(&mut ws, q, t) });
+            }
+        }
+        out.push(pass.run(&mut ws, q, t));
+        out
+    }
+
+    fn assert_builds_agree(pass: &Pass<'_>, q: &[u8], t: &[u8]) -> LocalResult {
+        let all = all_builds(pass, q, t);
+        for r in &all[1..] {
+            assert_eq!(*r, all[0], "q {q:?} t {t:?}");
+        }
+        all[0]
+    }
+
+    #[test]
+    fn packed_kernels_saturate_as_the_emulation_does() {
+        let mat = MemOptions {
+            a: 6,
+            ..MemOptions::default()
+        }
+        .score_matrix();
+        let (_, g) = defaults();
+        let q: Vec<u8> = (0..6000).map(|i| ((i * 7 + i / 3) % 4) as u8).collect();
+        let mut t = vec![4u8; 20];
+        t.extend_from_slice(&q);
+        // u8 lanes overflow at 255 minus the bias; the i16 ones clamp at
+        // i16::MAX and go on.
+        for (byte, len) in [(true, 150), (true, 40), (false, 6000)] {
+            let pass = Pass {
+                mat: &mat,
+                gaps: g,
+                byte,
+                min_sub: 10,
+                stop_at: 0x10000,
+            };
+            let r = assert_builds_agree(&pass, &q[..len], &t[..20 + len]);
+            let want = if byte { 255.min(6 * len as i32) } else { 32767 };
+            assert_eq!(r.score, want);
+        }
+        // A stop score ends the scan at the first row reaching it.
+        let pass = Pass {
+            mat: &mat,
+            gaps: g,
+            byte: false,
+            min_sub: 0x10000,
+            stop_at: 60,
+        };
+        let r = assert_builds_agree(&pass, &q[..100], &t[..120]);
+        assert_eq!((r.score, r.te), (60, 29));
+    }
+
+    /// Random scoring: a matrix of small entries, gaps that may be free to
+    /// open or wider than the lanes.
+    fn scoring() -> impl Strategy<Value = (ScoreMatrix, GapPenalties)> {
+        let pen = || prop_oneof![8 => 0i32..8, 1 => 250i32..70000];
+        (
+            proptest::array::uniform25(-12i8..13),
+            pen(),
+            0i32..4,
+            pen(),
+            0i32..4,
+        )
+            .prop_map(|(mat, o_del, e_del, o_ins, e_ins)| {
+                let g = GapPenalties {
+                    o_del,
+                    e_del,
+                    o_ins,
+                    e_ins,
+                };
+                (mat, g)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// The packed kernels agree with the lane emulation on any
+        /// sequences (N included), lengths around the lane counts, and
+        /// scoring.
+        #[test]
+        fn packed_builds_equal_emulation(
+            (q, t) in prop_oneof![
+                naive::related_pair(200),
+                (
+                    proptest::collection::vec(0u8..5, 1..70),
+                    proptest::collection::vec(0u8..5, 0..120),
+                ),
+            ],
+            (mat, g) in prop_oneof![
+                3 => Just(defaults()),
+                2 => scoring(),
+            ],
+            byte in any::<bool>(),
+            min_sub in prop_oneof![0i32..40, Just(0x10000)],
+            stop_at in prop_oneof![3 => Just(0x10000), 1 => 1i32..60],
+        ) {
+            let pass = Pass { mat: &mat, gaps: g, byte, min_sub, stop_at };
+            let all = all_builds(&pass, &q, &t);
+            for r in &all[1..] {
+                prop_assert_eq!(*r, all[0]);
+            }
         }
     }
 
