@@ -7,7 +7,7 @@ mod robustness;
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
@@ -157,6 +157,18 @@ fn start_writing_run(dir: &Path, ignore: &str) -> (Child, thread::JoinHandle<usi
             .arg(env!("CARGO_BIN_EXE_ferrous"));
         sh
     };
+    // The test may itself run where SIGINT or SIGHUP is ignored (a shell's
+    // background job, nohup), which ferrous would inherit and rightly keep:
+    // start it with the default dispositions the test assumes.
+    // SAFETY: between fork and exec only async-signal-safe `signal` runs.
+    unsafe {
+        cmd.pre_exec(|| {
+            for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
     let mut child = cmd
         .args(["mem", "-v", "1", "-K", "20000", "-o"])
         .arg(dir.join("out.sam"))
