@@ -62,11 +62,36 @@ where
             piece
         })
         .collect();
+    join(&pieces)
+}
+
+/// The pieces built in parallel, joined in order.
+fn join<C: Columns>(pieces: &[C]) -> C {
     let mut out = C::default();
-    for p in &pieces {
+    for p in pieces {
         out.append(p);
     }
     out
+}
+
+/// Loads pair `idx` of `reads` (bases into `ws.queries`, regions from
+/// `regions` into `ws.staged`), runs `f` on its two region lists, and
+/// keeps the lists' buffers in `ws` for the next pair.
+fn with_pair<R>(
+    reads: &ReadBatch,
+    regions: &RegionBatch,
+    idx: [usize; 2],
+    ws: &mut PairWorkspace,
+    f: impl FnOnce([&mut Vec<AlnReg>; 2], &mut PairWorkspace) -> R,
+) -> R {
+    Aligner::load_pair(reads, idx, ws);
+    let mut a = std::mem::take(&mut ws.staged);
+    regions.read_into(idx[0], &mut a[0]);
+    regions.read_into(idx[1], &mut a[1]);
+    let [a0, a1] = &mut a;
+    let r = f([a0, a1], ws);
+    ws.staged = a;
+    r
 }
 
 /// One output unit of a batch: a read aligned alone or a pair, with the
@@ -207,26 +232,18 @@ impl Aligner<'_> {
                             piece.push_read(&ws.staged[0]);
                         }
                         Unit::Pair { reads: idx, .. } => {
-                            Self::load_pair(reads, idx, ws);
-                            let mut a = std::mem::take(&mut ws.staged);
-                            regions.read_into(idx[0], &mut a[0]);
-                            regions.read_into(idx[1], &mut a[1]);
-                            let [a0, a1] = &mut a;
-                            self.rescue_pair([a0, a1], &pes, ws);
-                            piece.push_read(&a[0]);
-                            piece.push_read(&a[1]);
-                            ws.staged = a;
+                            with_pair(reads, regions, idx, ws, |[a0, a1], ws| {
+                                self.rescue_pair([&mut *a0, &mut *a1], &pes, ws);
+                                piece.push_read(a0);
+                                piece.push_read(a1);
+                            });
                         }
                     }
                 }
                 piece
             })
             .collect();
-        let mut out = RegionBatch::new();
-        for p in &pieces {
-            out.append(p);
-        }
-        out
+        join(&pieces)
     }
 
     /// `ferrous emit`: the SAM text of a batch, in read order, from its
@@ -253,13 +270,9 @@ impl Aligner<'_> {
                             self.emit_single(reads, read, id, rw, &mut out);
                         }
                         Unit::Pair { reads: idx, id } => {
-                            Self::load_pair(reads, idx, ws);
-                            let mut a = std::mem::take(&mut ws.staged);
-                            regions.read_into(idx[0], &mut a[0]);
-                            regions.read_into(idx[1], &mut a[1]);
-                            let [a0, a1] = &mut a;
-                            self.emit_pair(reads, idx, [a0, a1], id, &pes, ws, &mut out);
-                            ws.staged = a;
+                            with_pair(reads, regions, idx, ws, |a, ws| {
+                                self.emit_pair(reads, idx, a, id, &pes, ws, &mut out);
+                            });
                         }
                     }
                 }
