@@ -5,8 +5,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ferrous::extend::{
-    extend_banded, gen_cigar, local_align, CigarWorkspace, ExtendParams, ExtendWorkspace,
-    GapPenalties, LocalFlags, LocalWorkspace,
+    extend_banded, extend_banded_scalar, gen_cigar, local_align, CigarWorkspace, ExtendParams,
+    ExtendResult, ExtendWorkspace, GapPenalties, LocalFlags, LocalWorkspace,
 };
 use ferrous::options::MemOptions;
 
@@ -59,15 +59,21 @@ fn main() {
         zdrop: opt.zdrop,
     };
     let mut ws = ExtendWorkspace::new();
-    time("extend_banded 150x150, w=100", reps * cases.len(), || {
-        let mut s = 0i64;
-        for _ in 0..reps {
-            for (q, t) in &cases {
-                s += i64::from(extend_banded(&mut ws, black_box(q), black_box(t), &p, 30).score);
+    type Extend = fn(&mut ExtendWorkspace, &[u8], &[u8], &ExtendParams, i32) -> ExtendResult;
+    for (name, f) in [
+        ("extend_banded 150x150, w=100", extend_banded as Extend),
+        ("extend_banded_scalar 150x150, w=100", extend_banded_scalar),
+    ] {
+        time(name, reps * cases.len(), || {
+            let mut s = 0i64;
+            for _ in 0..reps {
+                for (q, t) in &cases {
+                    s += i64::from(f(&mut ws, black_box(q), black_box(t), &p, 30).score);
+                }
             }
-        }
-        s
-    });
+            s
+        });
+    }
 
     let mut cws = CigarWorkspace::new();
     let (mut cigar, mut md) = (Vec::new(), String::new());

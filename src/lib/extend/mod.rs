@@ -29,7 +29,9 @@ pub use cigar::{
     gen_cigar, gen_cigar_for_region, infer_bw, squeeze_terminal_deletion, CigarResult,
     CigarWorkspace, RegionBand,
 };
-pub use ksw_extend::{extend_banded, ExtendParams, ExtendResult, ExtendWorkspace};
+pub use ksw_extend::{
+    extend_banded, extend_banded_scalar, ExtendParams, ExtendResult, ExtendWorkspace,
+};
 pub use ksw_global::{global_banded, GlobalWorkspace};
 pub use ksw_local::{local_align, LocalFlags, LocalResult, LocalWorkspace};
 
