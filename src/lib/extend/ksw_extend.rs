@@ -8,6 +8,9 @@
 
 use super::{max_score, GapPenalties, ScoreMatrix};
 
+#[cfg(target_arch = "x86_64")]
+mod packed;
+
 /// Parameters of one extension that stay the same across seeds.
 #[derive(Debug, Clone, Copy)]
 pub struct ExtendParams<'a> {
@@ -45,7 +48,7 @@ pub struct ExtendResult {
 pub struct ExtendWorkspace {
     scalar: ScalarRows,
     #[cfg(target_arch = "x86_64")]
-    packed: sse::PackedRows,
+    packed: packed::PackedRows,
 }
 
 impl ExtendWorkspace {
@@ -91,8 +94,9 @@ trait Rows {
 /// column ties to the later column, `gscore` ties to the later row, a zero
 /// diagonal is not extended, gaps open from the match score only.
 ///
-/// Runs the packed 8 × i16 kernel when the scores fit its lanes (x86_64),
-/// else [`extend_banded_scalar`], whose results it matches exactly.
+/// Runs the packed kernel (16 × i16 with AVX2, else 8 × i16 with SSE2)
+/// when the scores fit its lanes (x86_64), else [`extend_banded_scalar`],
+/// whose results it matches exactly.
 pub fn extend_banded(
     ws: &mut ExtendWorkspace,
     query: &[u8],
@@ -101,13 +105,13 @@ pub fn extend_banded(
     h0: i32,
 ) -> ExtendResult {
     #[cfg(target_arch = "x86_64")]
-    if sse::fits(query.len(), p, h0) {
+    if packed::fits(query.len(), p, h0) {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, as checked just above.
-            return unsafe { sse::extend_vex(&mut ws.packed, query, target, p, h0) };
+            return unsafe { packed::extend_avx2(&mut ws.packed, query, target, p, h0) };
         }
         // SAFETY: SSE2 is part of the x86_64 baseline.
-        return unsafe { sse::extend(&mut ws.packed, query, target, p, h0) };
+        return unsafe { packed::extend_sse2(&mut ws.packed, query, target, p, h0) };
     }
     extend_banded_scalar(ws, query, target, p, h0)
 }
@@ -305,237 +309,6 @@ impl Rows for ScalarRows {
     }
 }
 
-/// The packed kernel: each row is computed 8 columns at a time in `i16`
-/// lanes. The horizontal (insertion) score of bwa's recurrence depends only
-/// on the diagonal scores of earlier columns, never on H, so a whole
-/// register of it is one max-plus prefix scan (three shifted maxima) and the
-/// row needs no sequential pass.
-#[cfg(target_arch = "x86_64")]
-mod sse {
-    use super::{
-        first_row, max_score, run_rows, ExtendParams, ExtendResult, GapPenalties, Rows, ScoreMatrix,
-    };
-    use std::arch::x86_64::*;
-
-    /// Lanes per register.
-    const LANES: usize = 8;
-
-    /// Largest score the lanes may hold; sums of a score and one matrix
-    /// entry stay below `i16::MAX`.
-    const LIMIT: i32 = i16::MAX as i32 - 256;
-
-    /// Whether every score of the extension fits the lanes: H never exceeds
-    /// `h0` plus the best score of each query base, and gap penalties are
-    /// not negative (so scores only fall along a gap).
-    pub(super) fn fits(qlen: usize, p: &ExtendParams, h0: i32) -> bool {
-        let g = p.gaps;
-        let gaps_ok = g.o_del >= 0 && g.e_del >= 0 && g.o_ins >= 0 && g.e_ins >= 0;
-        let gaps_small = g.o_del.max(g.e_del).max(g.o_ins).max(g.e_ins) <= LIMIT / 8;
-        let top = i64::from(h0) + qlen as i64 * i64::from(max_score(p.mat));
-        // Register numbers of a row are i16 lanes too.
-        gaps_ok && gaps_small && qlen <= LIMIT as usize && top <= i64::from(LIMIT)
-    }
-
-    /// Storage of the packed kernel: `h` and `e` as separate `i16` columns
-    /// and a query profile per target base, each padded by a register so
-    /// that the last, partial register of a row can be loaded whole.
-    #[derive(Debug, Default, Clone)]
-    pub(super) struct PackedRows {
-        profile: Vec<i16>,
-        stride: usize,
-        h: Vec<i16>,
-        e: Vec<i16>,
-    }
-
-    impl Rows for PackedRows {
-        fn start(&mut self, query: &[u8], mat: &ScoreMatrix, h0: i32, oe_ins: i32, e_ins: i32) {
-            let qlen = query.len();
-            let stride = qlen + LANES;
-            self.stride = stride;
-            self.profile.clear();
-            self.profile.resize(5 * stride, 0);
-            for (base, prof) in self.profile.chunks_exact_mut(stride).enumerate() {
-                let row = &mat[base * 5..base * 5 + 5];
-                for (p, &q) in prof.iter_mut().zip(query) {
-                    *p = i16::from(row[usize::from(q.min(4))]);
-                }
-            }
-            let cols = qlen + 1 + LANES;
-            self.h.clear();
-            self.h.resize(cols, 0);
-            self.e.clear();
-            self.e.resize(cols, 0);
-            // Scores fit (see `fits`), so the casts are exact.
-            first_row(qlen, h0, oe_ins, e_ins, |j, h| self.h[j] = h as i16);
-        }
-
-        #[inline(always)]
-        fn row(
-            &mut self,
-            tb: u8,
-            beg: usize,
-            end: usize,
-            h1: i32,
-            g: &GapPenalties,
-        ) -> (i32, i32, i32) {
-            debug_assert!(end + LANES <= self.h.len() && end + LANES <= self.stride);
-            let base = usize::from(tb.min(4)) * self.stride;
-            // SAFETY: SSE2 is part of the x86_64 baseline; every access is
-            // within `beg..end + LANES`, inside the padded buffers.
-            unsafe {
-                row_packed(
-                    self.h.as_mut_ptr(),
-                    self.e.as_mut_ptr(),
-                    self.profile.as_ptr().add(base),
-                    beg,
-                    end,
-                    h1,
-                    g,
-                )
-            }
-        }
-
-        #[inline(always)]
-        fn alive(&self, j: usize) -> bool {
-            self.h[j] != 0 || self.e[j] != 0
-        }
-    }
-
-    /// One row over columns `beg..end` (see [`Rows::row`]).
-    ///
-    /// Per register of columns `j..j + 8`, with `H` the previous row's
-    /// scores one column to the left, `E` the deletion scores and `S` the
-    /// profile: `M = H ? H + S : 0`; the insertion score entering column
-    /// `j + l` is the best of `max(M - oe_ins, 0)` at each earlier column,
-    /// less `e_ins` per column since (seeded with the carry from the
-    /// previous register); `h = max(M, E, F)`. The row's best score and its
-    /// last column are tracked per lane (value and register number).
-    ///
-    /// # Safety
-    /// `h` and `e` must hold `end + 8` columns and `prof` `end + 8` entries.
-    #[inline(always)]
-    unsafe fn row_packed(
-        h: *mut i16,
-        e: *mut i16,
-        prof: *const i16,
-        beg: usize,
-        end: usize,
-        h1: i32,
-        g: &GapPenalties,
-    ) -> (i32, i32, i32) {
-        let zero = _mm_setzero_si128();
-        let oe_del = _mm_set1_epi16((g.o_del + g.e_del) as i16);
-        let oe_ins = _mm_set1_epi16((g.o_ins + g.e_ins) as i16);
-        let e_del = _mm_set1_epi16(g.e_del as i16);
-        let e_ins1 = _mm_set1_epi16(g.e_ins as i16);
-        let e_ins2 = _mm_set1_epi16((2 * g.e_ins) as i16);
-        let e_ins4 = _mm_set1_epi16((4 * g.e_ins) as i16);
-        let iota = _mm_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7);
-        let e_ins = g.e_ins;
-
-        let mut h_carry = h1 as i16;
-        let mut f_carry = 0i16;
-        let mut best = zero;
-        let mut best_reg = zero;
-        let mut reg = 0i16;
-        let mut j = beg;
-        while j < end {
-            let hp = h.add(j).cast::<__m128i>();
-            let ep = e.add(j).cast::<__m128i>();
-            let vh = _mm_loadu_si128(hp);
-            let ve = _mm_loadu_si128(ep);
-            let vs = _mm_loadu_si128(prof.add(j).cast());
-            let vm = _mm_andnot_si128(_mm_cmpeq_epi16(vh, zero), _mm_adds_epi16(vh, vs));
-            let gap_from = _mm_max_epi16(_mm_subs_epi16(vm, oe_ins), zero);
-            // F[l] = max over k <= l of X[k] - (l - k) * e_ins.
-            let mut vf = _mm_insert_epi16::<0>(_mm_slli_si128::<2>(gap_from), i32::from(f_carry));
-            vf = _mm_max_epi16(vf, _mm_subs_epi16(_mm_slli_si128::<2>(vf), e_ins1));
-            vf = _mm_max_epi16(vf, _mm_subs_epi16(_mm_slli_si128::<4>(vf), e_ins2));
-            vf = _mm_max_epi16(vf, _mm_subs_epi16(_mm_slli_si128::<8>(vf), e_ins4));
-            let mut vnew = _mm_max_epi16(_mm_max_epi16(vm, ve), vf);
-            let e_next = _mm_max_epi16(
-                _mm_subs_epi16(ve, e_del),
-                _mm_max_epi16(_mm_subs_epi16(vm, oe_del), zero),
-            );
-            // Column j + l keeps H(i, j + l - 1).
-            let h_store = _mm_insert_epi16::<0>(_mm_slli_si128::<2>(vnew), i32::from(h_carry));
-            let valid = end - j;
-            if valid >= LANES {
-                _mm_storeu_si128(hp, h_store);
-                _mm_storeu_si128(ep, e_next);
-                h_carry = _mm_extract_epi16::<7>(vnew) as i16;
-                let f_last = _mm_extract_epi16::<7>(vf) as i16;
-                let g_last = _mm_extract_epi16::<7>(gap_from) as i16;
-                f_carry = (i32::from(f_last) - e_ins).max(i32::from(g_last)) as i16;
-            } else {
-                let keep = _mm_cmpgt_epi16(_mm_set1_epi16(valid as i16), iota);
-                _mm_storeu_si128(hp, blend(keep, h_store, vh));
-                _mm_storeu_si128(ep, blend(keep, e_next, ve));
-                let mut lanes = [0i16; LANES];
-                _mm_storeu_si128(lanes.as_mut_ptr().cast(), vnew);
-                h_carry = lanes[valid - 1];
-                vnew = _mm_and_si128(vnew, keep);
-            }
-            let at_least = _mm_cmpeq_epi16(_mm_max_epi16(vnew, best), vnew);
-            best_reg = blend(at_least, _mm_set1_epi16(reg), best_reg);
-            best = _mm_max_epi16(best, vnew);
-            reg += 1;
-            j += LANES;
-        }
-        *h.add(end) = h_carry;
-        *e.add(end) = 0;
-
-        let mut lane_best = [0i16; LANES];
-        let mut lane_reg = [0i16; LANES];
-        _mm_storeu_si128(lane_best.as_mut_ptr().cast(), best);
-        _mm_storeu_si128(lane_reg.as_mut_ptr().cast(), best_reg);
-        let m = lane_best.iter().copied().max().unwrap_or(0);
-        let mj = (0..LANES)
-            .filter(|&l| lane_best[l] == m)
-            .map(|l| beg as i32 + LANES as i32 * i32::from(lane_reg[l]) + l as i32)
-            .max()
-            .unwrap_or(beg as i32);
-        (i32::from(m), mj, i32::from(h_carry))
-    }
-
-    /// Lanes of `a` where `mask` is set, of `b` elsewhere.
-    #[inline(always)]
-    unsafe fn blend(mask: __m128i, a: __m128i, b: __m128i) -> __m128i {
-        _mm_or_si128(_mm_and_si128(mask, a), _mm_andnot_si128(mask, b))
-    }
-
-    /// The packed extension.
-    ///
-    /// # Safety
-    /// The scores must fit the lanes ([`fits`]).
-    #[inline(always)]
-    pub(super) unsafe fn extend(
-        rows: &mut PackedRows,
-        query: &[u8],
-        target: &[u8],
-        p: &ExtendParams,
-        h0: i32,
-    ) -> ExtendResult {
-        debug_assert!(fits(query.len(), p, h0));
-        run_rows(rows, query, target, p, h0)
-    }
-
-    /// [`extend`] with VEX encoding (fewer register copies).
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and the scores must fit the lanes.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn extend_vex(
-        rows: &mut PackedRows,
-        query: &[u8],
-        target: &[u8],
-        p: &ExtendParams,
-        h0: i32,
-    ) -> ExtendResult {
-        extend(rows, query, target, p, h0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::naive;
@@ -648,6 +421,18 @@ mod tests {
         );
         // A workspace used before gives the same answer.
         prop_assert_eq!(extend_banded(&mut ws, q, t, p, h0), slow);
+        // Both register widths, whichever the dispatch picked.
+        #[cfg(target_arch = "x86_64")]
+        if packed::fits(q.len(), p, h0) {
+            // SAFETY: SSE2 is baseline; the scores fit, as checked.
+            let sse2 = unsafe { packed::extend_sse2(&mut ws.packed, q, t, p, h0) };
+            prop_assert_eq!(sse2, slow, "SSE2");
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 checked just above.
+                let avx2 = unsafe { packed::extend_avx2(&mut ws.packed, q, t, p, h0) };
+                prop_assert_eq!(avx2, slow, "AVX2");
+            }
+        }
         Ok(())
     }
 
@@ -656,10 +441,10 @@ mod tests {
     fn packed_kernel_used_for_read_sized_scores_only() {
         let mat = MemOptions::default().score_matrix();
         let p = params(&mat, 100, 100);
-        assert!(sse::fits(150, &p, 150));
-        assert!(sse::fits(10_000, &p, 100));
-        assert!(!sse::fits(40_000, &p, 100));
-        assert!(!sse::fits(10, &p, 40_000));
+        assert!(packed::fits(150, &p, 150));
+        assert!(packed::fits(10_000, &p, 100));
+        assert!(!packed::fits(40_000, &p, 100));
+        assert!(!packed::fits(10, &p, 40_000));
     }
 
     #[test]
