@@ -55,10 +55,14 @@ pub(super) trait Lanes: Copy {
     unsafe fn andnot(self, b: Self) -> Self;
     /// Lanes of `a` where `self` is set, of `b` elsewhere.
     unsafe fn select(self, a: Self, b: Self) -> Self;
-    /// Lanes moved up by `k` (1, 2, 4 or 8 < N), zeros shifted in.
-    unsafe fn up(self, k: usize) -> Self;
-    /// Lanes moved up by one, `x` in lane 0.
-    unsafe fn up1_with(self, x: i16) -> Self;
+    /// Lanes moved up by one, zero in lane 0.
+    unsafe fn up1(self) -> Self;
+    /// The max-plus prefix scan `Y[l] = max over k <= l of X[k] - (l - k) * e`
+    /// for lanes of `X >= 0`; `pens` holds `e`, `2e`, `4e` splatted and,
+    /// for 16 lanes, `max(l - 7, 0) * e` per lane.
+    unsafe fn prefix_max(self, pens: &[Self; 4]) -> Self;
+    /// The largest lane.
+    unsafe fn hmax(self) -> i16;
     unsafe fn last(self) -> i16;
 }
 
@@ -123,19 +127,20 @@ impl Lanes for Sse2 {
         ))
     }
     #[inline(always)]
-    unsafe fn up(self, k: usize) -> Self {
-        Sse2(match k {
-            1 => _mm_slli_si128::<2>(self.0),
-            2 => _mm_slli_si128::<4>(self.0),
-            _ => _mm_slli_si128::<8>(self.0),
-        })
+    unsafe fn up1(self) -> Self {
+        Sse2(_mm_slli_si128::<2>(self.0))
     }
     #[inline(always)]
-    unsafe fn up1_with(self, x: i16) -> Self {
-        Sse2(_mm_insert_epi16::<0>(
-            _mm_slli_si128::<2>(self.0),
-            i32::from(x),
-        ))
+    unsafe fn prefix_max(self, pens: &[Self; 4]) -> Self {
+        let mut x = self.0;
+        x = _mm_max_epi16(x, _mm_subs_epi16(_mm_slli_si128::<2>(x), pens[0].0));
+        x = _mm_max_epi16(x, _mm_subs_epi16(_mm_slli_si128::<4>(x), pens[1].0));
+        x = _mm_max_epi16(x, _mm_subs_epi16(_mm_slli_si128::<8>(x), pens[2].0));
+        Sse2(x)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i16 {
+        hmax128(self.0)
     }
     #[inline(always)]
     unsafe fn last(self) -> i16 {
@@ -143,16 +148,17 @@ impl Lanes for Sse2 {
     }
 }
 
+/// The largest of 8 `i16` lanes.
+#[inline(always)]
+unsafe fn hmax128(mut x: __m128i) -> i16 {
+    x = _mm_max_epi16(x, _mm_shuffle_epi32::<0x4e>(x));
+    x = _mm_max_epi16(x, _mm_shuffle_epi32::<0xb1>(x));
+    x = _mm_max_epi16(x, _mm_shufflelo_epi16::<0xb1>(x));
+    _mm_cvtsi128_si32(x) as i16
+}
+
 #[derive(Clone, Copy)]
 pub(super) struct Avx2(__m256i);
-
-impl Avx2 {
-    /// `[0, low half]`: the low half moved into the high half.
-    #[inline(always)]
-    unsafe fn low_up(self) -> __m256i {
-        _mm256_permute2x128_si256::<0x08>(self.0, self.0)
-    }
-}
 
 impl Lanes for Avx2 {
     const N: usize = 16;
@@ -211,20 +217,29 @@ impl Lanes for Avx2 {
         Avx2(_mm256_blendv_epi8(b.0, a.0, self.0))
     }
     #[inline(always)]
-    unsafe fn up(self, k: usize) -> Self {
-        // Byte shifts work per 128-bit half; `alignr` against the low
-        // half moved up carries lanes across the middle.
-        let t = self.low_up();
-        Avx2(match k {
-            1 => _mm256_alignr_epi8::<14>(self.0, t),
-            2 => _mm256_alignr_epi8::<12>(self.0, t),
-            4 => _mm256_alignr_epi8::<8>(self.0, t),
-            _ => t,
-        })
+    unsafe fn up1(self) -> Self {
+        // Byte shifts work per 128-bit half; `alignr` against the low half
+        // moved up carries lane 7 across the middle.
+        let t = _mm256_permute2x128_si256::<0x08>(self.0, self.0);
+        Avx2(_mm256_alignr_epi8::<14>(self.0, t))
     }
     #[inline(always)]
-    unsafe fn up1_with(self, x: i16) -> Self {
-        Avx2(_mm256_insert_epi16::<0>(self.up(1).0, x))
+    unsafe fn prefix_max(self, pens: &[Self; 4]) -> Self {
+        // Scan each half, then carry the low half's last lane across.
+        let mut x = self.0;
+        x = _mm256_max_epi16(x, _mm256_subs_epi16(_mm256_slli_si256::<2>(x), pens[0].0));
+        x = _mm256_max_epi16(x, _mm256_subs_epi16(_mm256_slli_si256::<4>(x), pens[1].0));
+        x = _mm256_max_epi16(x, _mm256_subs_epi16(_mm256_slli_si256::<8>(x), pens[2].0));
+        let low_up = _mm256_permute2x128_si256::<0x08>(x, x);
+        let lane7 = _mm256_shuffle_epi8(low_up, _mm256_set1_epi16(0x0f0e));
+        Avx2(_mm256_max_epi16(x, _mm256_subs_epi16(lane7, pens[3].0)))
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i16 {
+        hmax128(_mm_max_epi16(
+            _mm256_castsi256_si128(self.0),
+            _mm256_extracti128_si256::<1>(self.0),
+        ))
     }
     #[inline(always)]
     unsafe fn last(self) -> i16 {
@@ -262,7 +277,7 @@ impl<L: Lanes> Rows for With<'_, L> {
                 *p = i16::from(row[usize::from(q.min(4))]);
             }
         }
-        let cols = qlen + 1 + PAD;
+        let cols = qlen + 2 + PAD;
         r.h.clear();
         r.h.resize(cols, 0);
         r.e.clear();
@@ -281,7 +296,7 @@ impl<L: Lanes> Rows for With<'_, L> {
         g: &GapPenalties,
     ) -> (i32, i32, i32) {
         let r = &mut *self.rows;
-        debug_assert!(end + PAD <= r.h.len() && end + PAD <= r.stride);
+        debug_assert!(end + PAD < r.h.len() && end + PAD <= r.stride);
         let base = usize::from(tb.min(4)) * r.stride;
         // SAFETY: the caller of `extend` guarantees the CPU features of
         // `L`; every access is within `beg..end + PAD`, inside the buffers.
@@ -310,13 +325,16 @@ impl<L: Lanes> Rows for With<'_, L> {
 /// one column to the left, `E` the deletion scores and `S` the profile:
 /// `M = H ? H + S : 0`; the insertion score entering column `j + l` is the
 /// best of `max(M - oe_ins, 0)` at each earlier column less `e_ins` per
-/// column since (seeded with the carry from the previous register);
-/// `h = max(M, E, F)`. The row's best score and its last column are tracked
-/// per lane (value and register number).
+/// column since; `h = max(M, E, F)`, stored one column to the right (the
+/// next register's `H` is loaded before that store overwrites it). The
+/// scan of a register leaves out the earlier registers, whose part comes
+/// from a scalar carry, so registers do not wait for each other's scans.
+/// The row's best score and its last column are tracked per lane (value
+/// and register number).
 ///
 /// # Safety
-/// The CPU features of `L`; `h` and `e` must hold `end + N` columns and
-/// `prof` `end + N` entries.
+/// The CPU features of `L`; `h` and `e` must hold `end + N + 1` columns and
+/// `prof` `end + N` entries; `beg <= end`.
 #[inline(always)]
 unsafe fn row_packed<L: Lanes>(
     h: *mut i16,
@@ -327,80 +345,88 @@ unsafe fn row_packed<L: Lanes>(
     h1: i32,
     g: &GapPenalties,
 ) -> (i32, i32, i32) {
+    debug_assert!(beg <= end);
     // Scores and penalties fit i16 (see `fits`).
     let zero = L::zero();
     let oe_del = L::splat((g.o_del + g.e_del) as i16);
     let oe_ins = L::splat((g.o_ins + g.e_ins) as i16);
     let e_del = L::splat(g.e_del as i16);
-    let mut scan_pen = [zero; 4];
-    for (s, pen) in scan_pen.iter_mut().enumerate() {
-        *pen = L::splat(((1 << s) * g.e_ins) as i16);
-    }
     let e_ins = g.e_ins;
+    let e_ins1 = L::splat(e_ins as i16);
+    // ramp[l] = l * e_ins: what the carry loses by lane l; cross[l] what
+    // lane 7 loses by lane l of the upper half.
+    let (mut ramp, mut cross) = ([0i16; PAD], [0i16; PAD]);
+    for l in 0..PAD {
+        ramp[l] = (l as i32 * e_ins) as i16;
+        cross[l] = (l.saturating_sub(7) as i32 * e_ins) as i16;
+    }
+    let ramp = L::load(ramp.as_ptr());
+    let pens = [
+        e_ins1,
+        L::splat((2 * e_ins) as i16),
+        L::splat((4 * e_ins) as i16),
+        L::load(cross.as_ptr()),
+    ];
+    let carry_loss = L::N as i32 * e_ins;
 
-    let mut h_carry = h1 as i16;
-    let mut f_carry = 0i16;
+    let mut vh = L::load(h.add(beg));
+    *h.add(beg) = h1 as i16;
+    let mut f_carry = 0i32;
     let mut best = zero;
     let mut best_reg = zero;
-    let mut reg = 0i16;
+    let mut reg = zero;
+    let one = L::splat(1);
     let mut j = beg;
     while j < end {
-        let vh = L::load(h.add(j));
         let ve = L::load(e.add(j));
         let vs = L::load(prof.add(j));
         let vm = vh.eq(zero).andnot(vh.adds(vs));
         let gap_from = vm.subs(oe_ins).max(zero);
-        // F[l] = max over k <= l of X[k] - (l - k) * e_ins, X = gap_from
-        // moved up one lane with the carry in lane 0.
-        let mut vf = gap_from.up1_with(f_carry);
-        let mut k = 1;
-        for pen in &scan_pen {
-            if k >= L::N {
-                break;
-            }
-            vf = vf.max(vf.up(k).subs(*pen));
-            k *= 2;
-        }
+        let local = gap_from.up1().prefix_max(&pens);
+        let out_local = local.subs(e_ins1).max(gap_from).last();
+        let vf = local.max(L::splat(f_carry as i16).subs(ramp));
+        f_carry = i32::from(out_local).max(f_carry - carry_loss);
         let mut vnew = vm.max(ve).max(vf);
         let e_next = ve.subs(e_del).max(vm.subs(oe_del).max(zero));
-        // Column j + l keeps H(i, j + l - 1).
-        let h_store = vnew.up1_with(h_carry);
         let valid = end - j;
-        if valid >= L::N {
-            h_store.store(h.add(j));
+        if valid > L::N {
+            let next = L::load(h.add(j + L::N));
+            vnew.store(h.add(j + 1));
             e_next.store(e.add(j));
-            h_carry = vnew.last();
-            f_carry = (i32::from(vf.last()) - e_ins).max(i32::from(gap_from.last())) as i16;
+            vh = next;
+        } else if valid == L::N {
+            vnew.store(h.add(j + 1));
+            e_next.store(e.add(j));
         } else {
             let keep = L::splat(valid as i16).gt(L::iota());
-            keep.select(h_store, vh).store(h.add(j));
+            let old = L::load(h.add(j + 1));
+            keep.select(vnew, old).store(h.add(j + 1));
             keep.select(e_next, ve).store(e.add(j));
-            let mut lanes = [0i16; PAD];
-            vnew.store(lanes.as_mut_ptr());
-            h_carry = lanes[valid - 1];
             vnew = vnew.and(keep);
         }
         let at_least = vnew.max(best).eq(vnew);
-        best_reg = at_least.select(L::splat(reg), best_reg);
+        best_reg = at_least.select(reg, best_reg);
         best = best.max(vnew);
-        reg += 1;
+        reg = reg.adds(one);
         j += L::N;
     }
-    *h.add(end) = h_carry;
     *e.add(end) = 0;
+    let h_last = i32::from(*h.add(end));
 
+    let m = best.hmax();
+    // The last column reaching `m`: the largest `reg * N + lane` among the
+    // lanes whose best is `m`.
+    let mut col = [0i16; PAD];
+    best_reg.store(col.as_mut_ptr());
     let mut lane_best = [0i16; PAD];
-    let mut lane_reg = [0i16; PAD];
     best.store(lane_best.as_mut_ptr());
-    best_reg.store(lane_reg.as_mut_ptr());
-    let (lane_best, lane_reg) = (&lane_best[..L::N], &lane_reg[..L::N]);
-    let m = lane_best.iter().copied().max().unwrap_or(0);
-    let mj = (0..L::N)
-        .filter(|&l| lane_best[l] == m)
-        .map(|l| beg as i32 + L::N as i32 * i32::from(lane_reg[l]) + l as i32)
-        .max()
-        .unwrap_or(beg as i32);
-    (i32::from(m), mj, i32::from(h_carry))
+    let mut mj = beg as i32;
+    for l in 0..L::N {
+        if lane_best[l] == m {
+            mj = mj.max(beg as i32 + L::N as i32 * i32::from(col[l]) + l as i32);
+        }
+    }
+    (i32::from(m), mj, h_last)
 }
 
 /// The packed extension with 8 lanes of SSE2.
