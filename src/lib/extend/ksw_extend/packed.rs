@@ -329,8 +329,7 @@ impl<L: Lanes> Rows for With<'_, L> {
 /// next register's `H` is loaded before that store overwrites it). The
 /// scan of a register leaves out the earlier registers, whose part comes
 /// from a scalar carry, so registers do not wait for each other's scans.
-/// The row's best score and its last column are tracked per lane (value
-/// and register number).
+/// The row's best score and its last column are tracked per lane.
 ///
 /// # Safety
 /// The CPU features of `L`; `h` and `e` must hold `end + N + 1` columns and
@@ -373,9 +372,10 @@ unsafe fn row_packed<L: Lanes>(
     *h.add(beg) = h1 as i16;
     let mut f_carry = 0i32;
     let mut best = zero;
-    let mut best_reg = zero;
-    let mut reg = zero;
-    let one = L::splat(1);
+    let mut best_col = zero;
+    // Column offset (from `beg`) of each lane of the current register.
+    let mut col = L::iota();
+    let step = L::splat(L::N as i16);
     let mut j = beg;
     while j < end {
         let ve = L::load(e.add(j));
@@ -405,27 +405,22 @@ unsafe fn row_packed<L: Lanes>(
             vnew = vnew.and(keep);
         }
         let at_least = vnew.max(best).eq(vnew);
-        best_reg = at_least.select(reg, best_reg);
+        best_col = at_least.select(col, best_col);
         best = best.max(vnew);
-        reg = reg.adds(one);
+        col = col.adds(step);
         j += L::N;
     }
     *e.add(end) = 0;
     let h_last = i32::from(*h.add(end));
 
     let m = best.hmax();
-    // The last column reaching `m`: the largest `reg * N + lane` among the
-    // lanes whose best is `m`.
-    let mut col = [0i16; PAD];
-    best_reg.store(col.as_mut_ptr());
-    let mut lane_best = [0i16; PAD];
-    best.store(lane_best.as_mut_ptr());
-    let mut mj = beg as i32;
-    for l in 0..L::N {
-        if lane_best[l] == m {
-            mj = mj.max(beg as i32 + L::N as i32 * i32::from(col[l]) + l as i32);
-        }
-    }
+    // The last column reaching `m`: the largest column among the lanes
+    // whose best is `m`.
+    let mj = if m > 0 {
+        beg as i32 + i32::from(best.eq(L::splat(m)).select(best_col, L::splat(-1)).hmax())
+    } else {
+        beg as i32
+    };
     (i32::from(m), mj, h_last)
 }
 
