@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::{nt4, Aligner, ReadWorkspace};
+use super::{nt4, Aligner, ReadWorkspace, TextSink, GROUP_CHUNKS};
 use crate::emit::{region_to_aln, Aln, AlnWorkspace, SamFormatter, SamRead};
 use crate::pair::{
     best_pair, estimate_insert_sizes, infer_dir, pair_mapq, raw_mapq, stats_from_override,
@@ -33,36 +33,95 @@ pub struct PairWorkspace {
     aln: AlnWorkspace,
     recs: [Vec<Aln>; 2],
     mates: Vec<Aln>,
-    /// The two reads' regions when a stage loads them from a batch.
+    /// The two reads' regions, loaded from a batch's region store.
     pub(super) staged: [Vec<AlnReg>; 2],
+}
+
+/// Reads per piece of a batch's region store; even, so that the two reads
+/// of a pair are always in one piece.
+const REGION_PIECE: usize = 64;
+
+/// The de-duplicated regions of a batch's reads, in the order they were
+/// aligned: one flat vector per piece of [`REGION_PIECE`] reads, as the
+/// parallel tasks built them, rather than one vector per read.
+#[derive(Debug, Default)]
+struct BatchRegions {
+    pieces: Vec<RegionPiece>,
+}
+
+/// The regions of up to [`REGION_PIECE`] consecutive reads.
+#[derive(Debug, Default)]
+struct RegionPiece {
+    regs: Vec<AlnReg>,
+    /// End of each read's regions in `regs`.
+    ends: Vec<u32>,
+}
+
+impl BatchRegions {
+    /// The regions of the `k`-th read aligned.
+    fn read(&self, k: usize) -> &[AlnReg] {
+        let piece = &self.pieces[k / REGION_PIECE];
+        let j = k % REGION_PIECE;
+        let start = if j == 0 { 0 } else { piece.ends[j - 1] };
+        &piece.regs[start as usize..piece.ends[j] as usize]
+    }
+
+    /// The regions of the first `n` reads, two by two.
+    fn pairs(&self, n: usize) -> impl Iterator<Item = [&[AlnReg]; 2]> {
+        (0..n / 2).map(|p| [self.read(2 * p), self.read(2 * p + 1)])
+    }
+
+    /// Frees the regions of reads `start..end`, which must be whole
+    /// pieces: `start` a multiple of [`REGION_PIECE`], `end` too or the
+    /// end of the store.
+    fn release(&mut self, start: usize, end: usize) {
+        let (first, last) = (start / REGION_PIECE, end.div_ceil(REGION_PIECE));
+        debug_assert!(start % REGION_PIECE == 0);
+        debug_assert!(end % REGION_PIECE == 0 || last == self.pieces.len());
+        for p in &mut self.pieces[first..last] {
+            *p = RegionPiece::default();
+        }
+    }
 }
 
 impl Aligner<'_> {
     /// The de-duplicated regions of reads `reads` of `batch` (bwa's
     /// `worker1`), computed in parallel, in the order given.
-    fn regions_of(&self, batch: &ReadBatch, reads: &[usize]) -> Vec<Vec<AlnReg>> {
-        reads
-            .par_iter()
-            .with_min_len(16)
-            .map_init(ReadWorkspace::default, |ws, &r| {
-                Self::load_query(batch, r, ws);
-                self.find_regions(ws);
-                ws.regs.clone()
+    fn regions_of(&self, batch: &ReadBatch, reads: &[usize]) -> BatchRegions {
+        let pieces = reads
+            .par_chunks(REGION_PIECE)
+            .map_init(ReadWorkspace::default, |ws, chunk| {
+                let mut ends = Vec::with_capacity(chunk.len());
+                ws.piece.clear();
+                for &r in chunk {
+                    Self::load_query(batch, r, ws);
+                    self.find_regions(ws);
+                    ws.piece.extend_from_slice(&ws.regs);
+                    ends.push(ws.piece.len() as u32);
+                }
+                RegionPiece {
+                    regs: ws.piece.clone(),
+                    ends,
+                }
             })
-            .collect()
+            .collect();
+        BatchRegions { pieces }
     }
 
-    /// The insert-size model for pairs whose regions are `regs` (read 1,
-    /// read 2 alternating): `-I` when given, else bwa's `mem_pestat` with
-    /// its messages on stderr.
-    pub(super) fn pair_stats(&self, regs: &[Vec<AlnReg>]) -> PairStats {
+    /// The insert-size model for the pairs whose regions (read 1, read 2)
+    /// `pairs` gives: `-I` when given, else bwa's `mem_pestat` with its
+    /// messages on stderr.
+    pub(super) fn pair_stats<'r>(
+        &self,
+        pairs: impl IntoIterator<Item = [&'r [AlnReg]; 2]>,
+    ) -> PairStats {
         if let Some(ov) = &self.opt.insert_size {
             return stats_from_override(ov);
         }
         let l_pac = self.index.l_pac() as i64;
         let mut inserts: [Vec<u64>; 4] = Default::default();
-        for p in regs.chunks_exact(2) {
-            if let Some((d, is)) = unique_insert(self.opt, l_pac, &p[0], &p[1]) {
+        for [r1, r2] in pairs {
+            if let Some((d, is)) = unique_insert(self.opt, l_pac, r1, r2) {
                 inserts[d].push(is);
             }
         }
@@ -76,9 +135,18 @@ impl Aligner<'_> {
     /// its SAM text in input order. Pair ids start at `first_read / 2`, as
     /// bwa numbers them; the text does not depend on the thread count.
     pub fn align_batch_paired(&self, batch: &ReadBatch) -> Vec<u8> {
+        let mut text = Vec::new();
+        self.align_batch_paired_to(batch, &mut TextSink::buffer(&mut text));
+        text
+    }
+
+    /// [`Aligner::align_batch_paired`] with the text put into `sink` a
+    /// group of pairs at a time, in input order, as each group is done.
+    pub fn align_batch_paired_to(&self, batch: &ReadBatch, sink: &mut TextSink) {
         let reads: Vec<usize> = (0..batch.len() & !1).collect();
-        let texts = self.align_pairs(batch, &reads, batch.first_read >> 1, PAIR_CHUNK);
-        texts.concat()
+        self.align_pairs(batch, &reads, batch.first_read >> 1, PAIR_CHUNK, |texts| {
+            sink.put_all(texts)
+        });
     }
 
     /// Aligns a batch of interleaved reads with smart pairing (`-p`):
@@ -112,51 +180,52 @@ impl Aligner<'_> {
         }
         if !sp.pairs.is_empty() {
             let first = (batch.first_read + sp.singles.len() as u64) >> 1;
-            let texts = self.align_pairs(batch, &sp.pairs, first, 1);
-            for (k, t) in texts.into_iter().enumerate() {
-                per_read[sp.pairs[2 * k]] = t;
-            }
+            let mut k = 0;
+            self.align_pairs(batch, &sp.pairs, first, 1, |texts| {
+                for t in texts {
+                    per_read[sp.pairs[2 * k]] = t;
+                    k += 1;
+                }
+            });
         }
         per_read.concat()
     }
 
     /// bwa's paired `mem_process_seqs` over the reads `reads` of `batch`
     /// (mates at `2k`, `2k + 1`): regions, model, then each pair finished in
-    /// parallel. Returns the text of `chunk` pairs per element, in order.
+    /// parallel. Hands `take` the text of `chunk` pairs per element, a
+    /// group of elements at a time, in order.
     fn align_pairs(
         &self,
         batch: &ReadBatch,
         reads: &[usize],
         first_pair: u64,
         chunk: usize,
-    ) -> Vec<Vec<u8>> {
-        let mut regs = self.regions_of(batch, reads);
-        let pes = self.pair_stats(&regs);
-        regs.par_chunks_mut(2 * chunk)
-            .zip(reads.par_chunks(2 * chunk))
-            .enumerate()
-            .map_init(PairWorkspace::default, |ws, (c, (regs, reads))| {
-                let mut out = Vec::with_capacity(chunk * 1200);
-                for (k, (r, idx)) in regs
-                    .chunks_exact_mut(2)
-                    .zip(reads.chunks_exact(2))
-                    .enumerate()
-                {
-                    let id = first_pair + (c * chunk + k) as u64;
-                    let (r0, r1) = r.split_at_mut(1);
-                    self.finish_pair(
-                        batch,
-                        [idx[0], idx[1]],
-                        [&mut r0[0], &mut r1[0]],
-                        id,
-                        &pes,
-                        ws,
-                        &mut out,
-                    );
-                }
-                out
-            })
-            .collect()
+        mut take: impl FnMut(Vec<Vec<u8>>),
+    ) {
+        let mut regions = self.regions_of(batch, reads);
+        let pes = self.pair_stats(regions.pairs(reads.len()));
+        let group = 2 * chunk * GROUP_CHUNKS;
+        for (g, reads) in reads.chunks(group).enumerate() {
+            let base = g * group;
+            let regions_ref = &regions;
+            let texts = reads
+                .par_chunks(2 * chunk)
+                .enumerate()
+                .map_init(PairWorkspace::default, |ws, (c, idx)| {
+                    let mut out = Vec::with_capacity(chunk * 1200);
+                    for (k, idx) in idx.chunks_exact(2).enumerate() {
+                        let at = base + 2 * (c * chunk + k);
+                        let id = first_pair + (at / 2) as u64;
+                        let regs = [regions_ref.read(at), regions_ref.read(at + 1)];
+                        self.finish_pair(batch, [idx[0], idx[1]], regs, id, &pes, ws, &mut out);
+                    }
+                    out
+                })
+                .collect();
+            regions.release(base, base + reads.len());
+            take(texts);
+        }
     }
 
     /// bwa's `mem_sam_pe` for one pair: mate rescue ([`Self::rescue_pair`],
@@ -167,16 +236,22 @@ impl Aligner<'_> {
         &self,
         batch: &ReadBatch,
         idx: [usize; 2],
-        regs: [&mut Vec<AlnReg>; 2],
+        regs: [&[AlnReg]; 2],
         id: u64,
         pes: &PairStats,
         ws: &mut PairWorkspace,
         out: &mut Vec<u8>,
     ) {
         Self::load_pair(batch, idx, ws);
-        let [a0, a1] = regs;
+        let mut a = std::mem::take(&mut ws.staged);
+        for (to, from) in a.iter_mut().zip(regs) {
+            to.clear();
+            to.extend_from_slice(from);
+        }
+        let [a0, a1] = &mut a;
         self.rescue_pair([&mut *a0, &mut *a1], pes, ws);
         self.emit_pair(batch, idx, [a0, a1], id, pes, ws, out);
+        ws.staged = a;
     }
 
     /// Loads the bases of reads `idx` of `batch` into `ws.queries`.
@@ -462,5 +537,62 @@ fn sam_read<'b>(batch: &'b ReadBatch, i: usize, seq: &'b [u8]) -> SamRead<'b> {
         seq,
         qual: batch.qual(i),
         comment: Some(batch.comment(i)).filter(|c| !c.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store of `n` reads where read `k` has `k % 3` regions, each with
+    /// `score` `k`, built as `regions_of` builds it.
+    fn store(n: usize) -> BatchRegions {
+        let reads: Vec<usize> = (0..n).collect();
+        let pieces = reads
+            .chunks(REGION_PIECE)
+            .map(|chunk| {
+                let mut p = RegionPiece::default();
+                for &k in chunk {
+                    for _ in 0..k % 3 {
+                        p.regs.push(AlnReg {
+                            score: k as i32,
+                            ..AlnReg::default()
+                        });
+                    }
+                    p.ends.push(p.regs.len() as u32);
+                }
+                p
+            })
+            .collect();
+        BatchRegions { pieces }
+    }
+
+    #[test]
+    fn the_region_store_gives_each_read_its_own_regions() {
+        let n = 3 * REGION_PIECE + 10;
+        let s = store(n);
+        for k in 0..n {
+            let r = s.read(k);
+            assert_eq!(r.len(), k % 3, "read {k}");
+            assert!(r.iter().all(|x| x.score == k as i32), "read {k}");
+        }
+        let pairs: Vec<[usize; 2]> = s.pairs(n).map(|[a, b]| [a.len(), b.len()]).collect();
+        assert_eq!(pairs.len(), n / 2);
+        assert_eq!(pairs[5], [10 % 3, 11 % 3]);
+    }
+
+    #[test]
+    fn releasing_frees_whole_pieces_and_keeps_the_rest() {
+        let n = 3 * REGION_PIECE + 10;
+        let mut s = store(n);
+        s.release(REGION_PIECE, 3 * REGION_PIECE);
+        assert!(s.pieces[1].regs.is_empty() && s.pieces[2].regs.is_empty());
+        assert_eq!(s.read(1).len(), 1);
+        assert_eq!(
+            s.read(3 * REGION_PIECE + 2).len(),
+            (3 * REGION_PIECE + 2) % 3
+        );
+        s.release(3 * REGION_PIECE, n);
+        assert!(s.pieces[3].regs.is_empty());
     }
 }

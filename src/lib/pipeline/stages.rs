@@ -207,7 +207,8 @@ impl Aligner<'_> {
                 regs.push(regions.read(r1).collect());
             }
         }
-        InsertModel::from(&self.pair_stats(&regs))
+        let pairs = regs.chunks_exact(2).map(|p| [&p[0][..], &p[1][..]]);
+        InsertModel::from(&self.pair_stats(pairs))
     }
 
     /// `ferrous rescue`: every pair's regions after mate rescue; reads
