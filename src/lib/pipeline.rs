@@ -84,9 +84,6 @@ pub struct ReadWorkspace {
     patch_cigar: Vec<u32>,
     patch_md: String,
     regs: Vec<AlnReg>,
-    /// The regions of the reads of one parallel task, before they are
-    /// copied (at their exact size) into a batch's region store.
-    piece: Vec<AlnReg>,
     plan: ReadPlan,
     aln: AlnWorkspace,
     alns: Vec<Aln>,

@@ -43,7 +43,8 @@ const REGION_PIECE: usize = 64;
 
 /// The de-duplicated regions of a batch's reads, in the order they were
 /// aligned: one flat vector per piece of [`REGION_PIECE`] reads, as the
-/// parallel tasks built them, rather than one vector per read.
+/// parallel tasks built them, rather than one vector per read; each region
+/// without the fields that only later steps fill in.
 #[derive(Debug, Default)]
 struct BatchRegions {
     pieces: Vec<RegionPiece>,
@@ -52,23 +53,146 @@ struct BatchRegions {
 /// The regions of up to [`REGION_PIECE`] consecutive reads.
 #[derive(Debug, Default)]
 struct RegionPiece {
-    regs: Vec<AlnReg>,
+    regs: Vec<StoredReg>,
     /// End of each read's regions in `regs`.
     ends: Vec<u32>,
+    /// The regions (by place in `regs`) that [`StoredReg`] cannot hold,
+    /// whole; none in practice.
+    whole: Vec<(u32, AlnReg)>,
+}
+
+/// A region as extension and de-duplication leave it: [`AlnReg`] less the
+/// fields that primary marking, rescue and pairing fill in later (`sub`,
+/// `alt_sc`, `csub`, `sub_n`, `secondary`, `secondary_all`, `hash`), which
+/// are still zero. Two thirds of the size.
+#[derive(Debug, Clone, Copy)]
+struct StoredReg {
+    rb: i64,
+    re: i64,
+    qb: i32,
+    qe: i32,
+    rid: i32,
+    score: i32,
+    truesc: i32,
+    w: i32,
+    seedcov: i32,
+    seedlen0: i32,
+    n_comp: i32,
+    frac_rep: f32,
+    is_alt: bool,
+}
+
+impl StoredReg {
+    /// `r` as stored, or `None` when a field left out is not zero.
+    fn pack(r: &AlnReg) -> Option<StoredReg> {
+        // No `..`: a new field of `AlnReg` must be placed here.
+        let AlnReg {
+            rb,
+            re,
+            qb,
+            qe,
+            rid,
+            score,
+            truesc,
+            sub,
+            alt_sc,
+            csub,
+            sub_n,
+            w,
+            seedcov,
+            secondary,
+            secondary_all,
+            seedlen0,
+            n_comp,
+            is_alt,
+            frac_rep,
+            hash,
+        } = *r;
+        let later = [sub, alt_sc, csub, sub_n, secondary, secondary_all];
+        (later == [0; 6] && hash == 0).then_some(StoredReg {
+            rb,
+            re,
+            qb,
+            qe,
+            rid,
+            score,
+            truesc,
+            w,
+            seedcov,
+            seedlen0,
+            n_comp,
+            frac_rep,
+            is_alt,
+        })
+    }
+
+    fn unpack(&self) -> AlnReg {
+        AlnReg {
+            rb: self.rb,
+            re: self.re,
+            qb: self.qb,
+            qe: self.qe,
+            rid: self.rid,
+            score: self.score,
+            truesc: self.truesc,
+            w: self.w,
+            seedcov: self.seedcov,
+            seedlen0: self.seedlen0,
+            n_comp: self.n_comp,
+            frac_rep: self.frac_rep,
+            is_alt: self.is_alt,
+            ..AlnReg::default()
+        }
+    }
+}
+
+impl RegionPiece {
+    /// Appends the regions of the next read.
+    fn push_read(&mut self, regs: &[AlnReg]) {
+        for r in regs {
+            let stored = StoredReg::pack(r).unwrap_or_else(|| {
+                self.whole.push((self.regs.len() as u32, *r));
+                StoredReg::pack(&AlnReg::default()).expect("the default region packs")
+            });
+            self.regs.push(stored);
+        }
+        self.ends.push(self.regs.len() as u32);
+    }
+
+    /// The piece at its exact size.
+    fn exact(&self) -> RegionPiece {
+        RegionPiece {
+            regs: self.regs.clone(),
+            ends: self.ends.clone(),
+            whole: self.whole.clone(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.regs.clear();
+        self.ends.clear();
+        self.whole.clear();
+    }
 }
 
 impl BatchRegions {
-    /// The regions of the `k`-th read aligned.
-    fn read(&self, k: usize) -> &[AlnReg] {
+    /// Replaces `out`'s content with the regions of the `k`-th read aligned.
+    fn read_into(&self, k: usize, out: &mut Vec<AlnReg>) {
         let piece = &self.pieces[k / REGION_PIECE];
         let j = k % REGION_PIECE;
         let start = if j == 0 { 0 } else { piece.ends[j - 1] };
-        &piece.regs[start as usize..piece.ends[j] as usize]
-    }
-
-    /// The regions of the first `n` reads, two by two.
-    fn pairs(&self, n: usize) -> impl Iterator<Item = [&[AlnReg]; 2]> {
-        (0..n / 2).map(|p| [self.read(2 * p), self.read(2 * p + 1)])
+        let end = piece.ends[j];
+        out.clear();
+        out.extend(
+            piece.regs[start as usize..end as usize]
+                .iter()
+                .map(StoredReg::unpack),
+        );
+        for (at, r) in &piece.whole {
+            if (start..end).contains(at) {
+                out[(at - start) as usize] = *r;
+            }
+        }
     }
 
     /// Frees the regions of reads `start..end`, which must be whole
@@ -90,38 +214,39 @@ impl Aligner<'_> {
     fn regions_of(&self, batch: &ReadBatch, reads: &[usize]) -> BatchRegions {
         let pieces = reads
             .par_chunks(REGION_PIECE)
-            .map_init(ReadWorkspace::default, |ws, chunk| {
-                let mut ends = Vec::with_capacity(chunk.len());
-                ws.piece.clear();
-                for &r in chunk {
-                    Self::load_query(batch, r, ws);
-                    self.find_regions(ws);
-                    ws.piece.extend_from_slice(&ws.regs);
-                    ends.push(ws.piece.len() as u32);
-                }
-                RegionPiece {
-                    regs: ws.piece.clone(),
-                    ends,
-                }
-            })
+            .map_init(
+                || (ReadWorkspace::default(), RegionPiece::default()),
+                |(ws, piece), chunk| {
+                    piece.clear();
+                    for &r in chunk {
+                        Self::load_query(batch, r, ws);
+                        self.find_regions(ws);
+                        piece.push_read(&ws.regs);
+                    }
+                    piece.exact()
+                },
+            )
             .collect();
         BatchRegions { pieces }
     }
 
-    /// The insert-size model for the pairs whose regions (read 1, read 2)
-    /// `pairs` gives: `-I` when given, else bwa's `mem_pestat` with its
-    /// messages on stderr.
-    pub(super) fn pair_stats<'r>(
+    /// The insert-size model of `n_pairs` pairs whose regions (read 1,
+    /// read 2) `load` puts in its second argument, pair by pair: `-I` when
+    /// given, else bwa's `mem_pestat` with its messages on stderr.
+    pub(super) fn pair_stats(
         &self,
-        pairs: impl IntoIterator<Item = [&'r [AlnReg]; 2]>,
+        n_pairs: usize,
+        mut load: impl FnMut(usize, &mut [Vec<AlnReg>; 2]),
     ) -> PairStats {
         if let Some(ov) = &self.opt.insert_size {
             return stats_from_override(ov);
         }
         let l_pac = self.index.l_pac() as i64;
         let mut inserts: [Vec<u64>; 4] = Default::default();
-        for [r1, r2] in pairs {
-            if let Some((d, is)) = unique_insert(self.opt, l_pac, r1, r2) {
+        let mut pair: [Vec<AlnReg>; 2] = Default::default();
+        for p in 0..n_pairs {
+            load(p, &mut pair);
+            if let Some((d, is)) = unique_insert(self.opt, l_pac, &pair[0], &pair[1]) {
                 inserts[d].push(is);
             }
         }
@@ -204,7 +329,10 @@ impl Aligner<'_> {
         mut take: impl FnMut(Vec<Vec<u8>>),
     ) {
         let mut regions = self.regions_of(batch, reads);
-        let pes = self.pair_stats(regions.pairs(reads.len()));
+        let pes = self.pair_stats(reads.len() / 2, |p, [a, b]| {
+            regions.read_into(2 * p, a);
+            regions.read_into(2 * p + 1, b);
+        });
         let group = 2 * chunk * GROUP_CHUNKS;
         for (g, reads) in reads.chunks(group).enumerate() {
             let base = g * group;
@@ -217,8 +345,16 @@ impl Aligner<'_> {
                     for (k, idx) in idx.chunks_exact(2).enumerate() {
                         let at = base + 2 * (c * chunk + k);
                         let id = first_pair + (at / 2) as u64;
-                        let regs = [regions_ref.read(at), regions_ref.read(at + 1)];
-                        self.finish_pair(batch, [idx[0], idx[1]], regs, id, &pes, ws, &mut out);
+                        self.finish_pair(
+                            batch,
+                            [idx[0], idx[1]],
+                            regions_ref,
+                            at,
+                            id,
+                            &pes,
+                            ws,
+                            &mut out,
+                        );
                     }
                     out
                 })
@@ -228,7 +364,8 @@ impl Aligner<'_> {
         }
     }
 
-    /// bwa's `mem_sam_pe` for one pair: mate rescue ([`Self::rescue_pair`],
+    /// bwa's `mem_sam_pe` for the pair whose regions are reads `at` and
+    /// `at + 1` of `regions`: mate rescue ([`Self::rescue_pair`],
     /// the `rescue` stage), then primary marking, pairing, MAPQ, flags and
     /// SAM text ([`Self::emit_pair`], the `emit` stage).
     #[allow(clippy::too_many_arguments)]
@@ -236,7 +373,8 @@ impl Aligner<'_> {
         &self,
         batch: &ReadBatch,
         idx: [usize; 2],
-        regs: [&[AlnReg]; 2],
+        regions: &BatchRegions,
+        at: usize,
         id: u64,
         pes: &PairStats,
         ws: &mut PairWorkspace,
@@ -244,10 +382,8 @@ impl Aligner<'_> {
     ) {
         Self::load_pair(batch, idx, ws);
         let mut a = std::mem::take(&mut ws.staged);
-        for (to, from) in a.iter_mut().zip(regs) {
-            to.clear();
-            to.extend_from_slice(from);
-        }
+        regions.read_into(at, &mut a[0]);
+        regions.read_into(at + 1, &mut a[1]);
         let [a0, a1] = &mut a;
         self.rescue_pair([&mut *a0, &mut *a1], pes, ws);
         self.emit_pair(batch, idx, [a0, a1], id, pes, ws, out);
@@ -543,9 +679,29 @@ fn sam_read<'b>(batch: &'b ReadBatch, i: usize, seq: &'b [u8]) -> SamRead<'b> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    /// A store of `n` reads where read `k` has `k % 3` regions, each with
-    /// `score` `k`, built as `regions_of` builds it.
+    /// Region `m` of read `k`: as extension leaves it, but now and then
+    /// with a field that later steps fill in already set.
+    fn region(k: usize, m: usize) -> AlnReg {
+        let mut r = AlnReg {
+            rb: (k * 1000 + m) as i64,
+            re: (k * 1000 + m + 150) as i64,
+            qe: 150,
+            score: k as i32,
+            n_comp: m as i32,
+            frac_rep: 0.25,
+            ..AlnReg::default()
+        };
+        if (k + m) % 7 == 3 {
+            r.csub = 5;
+            r.hash = 9;
+        }
+        r
+    }
+
+    /// A store of `n` reads where read `k` has `k % 3` regions, built as
+    /// `regions_of` builds it.
     fn store(n: usize) -> BatchRegions {
         let reads: Vec<usize> = (0..n).collect();
         let pieces = reads
@@ -553,32 +709,26 @@ mod tests {
             .map(|chunk| {
                 let mut p = RegionPiece::default();
                 for &k in chunk {
-                    for _ in 0..k % 3 {
-                        p.regs.push(AlnReg {
-                            score: k as i32,
-                            ..AlnReg::default()
-                        });
-                    }
-                    p.ends.push(p.regs.len() as u32);
+                    let regs: Vec<AlnReg> = (0..k % 3).map(|m| region(k, m)).collect();
+                    p.push_read(&regs);
                 }
-                p
+                p.exact()
             })
             .collect();
         BatchRegions { pieces }
     }
 
     #[test]
-    fn the_region_store_gives_each_read_its_own_regions() {
+    fn the_region_store_gives_each_read_its_own_regions_unchanged() {
         let n = 3 * REGION_PIECE + 10;
         let s = store(n);
+        assert!(s.pieces.iter().any(|p| !p.whole.is_empty()));
+        let mut out = vec![AlnReg::default(); 5];
         for k in 0..n {
-            let r = s.read(k);
-            assert_eq!(r.len(), k % 3, "read {k}");
-            assert!(r.iter().all(|x| x.score == k as i32), "read {k}");
+            s.read_into(k, &mut out);
+            let want: Vec<AlnReg> = (0..k % 3).map(|m| region(k, m)).collect();
+            assert_eq!(out, want, "read {k}");
         }
-        let pairs: Vec<[usize; 2]> = s.pairs(n).map(|[a, b]| [a.len(), b.len()]).collect();
-        assert_eq!(pairs.len(), n / 2);
-        assert_eq!(pairs[5], [10 % 3, 11 % 3]);
     }
 
     #[test]
@@ -587,12 +737,49 @@ mod tests {
         let mut s = store(n);
         s.release(REGION_PIECE, 3 * REGION_PIECE);
         assert!(s.pieces[1].regs.is_empty() && s.pieces[2].regs.is_empty());
-        assert_eq!(s.read(1).len(), 1);
-        assert_eq!(
-            s.read(3 * REGION_PIECE + 2).len(),
-            (3 * REGION_PIECE + 2) % 3
-        );
+        let mut out = Vec::new();
+        s.read_into(1, &mut out);
+        assert_eq!(out, vec![region(1, 0)]);
+        s.read_into(3 * REGION_PIECE + 2, &mut out);
+        assert_eq!(out.len(), (3 * REGION_PIECE + 2) % 3);
         s.release(3 * REGION_PIECE, n);
         assert!(s.pieces[3].regs.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn a_stored_region_reads_back_as_it_was(
+            a in any::<[i32; 15]>(),
+            rb in any::<i64>(),
+            re in any::<i64>(),
+            hash in any::<u64>(),
+            frac_rep in any::<f32>(),
+            is_alt in any::<bool>(),
+            zero_later in any::<bool>(),
+        ) {
+            let mut r = AlnReg {
+                rb, re, qb: a[0], qe: a[1], rid: a[2], score: a[3], truesc: a[4],
+                sub: a[5], alt_sc: a[6], csub: a[7], sub_n: a[8], w: a[9],
+                seedcov: a[10], secondary: a[11], secondary_all: a[12],
+                seedlen0: a[13], n_comp: a[14], is_alt, frac_rep, hash,
+            };
+            if zero_later {
+                (r.sub, r.alt_sc, r.csub, r.sub_n, r.secondary, r.secondary_all, r.hash) =
+                    (0, 0, 0, 0, 0, 0, 0);
+            }
+            let mut p = RegionPiece::default();
+            p.push_read(&[r, r]);
+            prop_assert_eq!(p.whole.is_empty(), zero_later);
+            let s = BatchRegions { pieces: vec![p] };
+            let mut out = Vec::new();
+            s.read_into(0, &mut out);
+            prop_assert_eq!(out.len(), 2);
+            for x in &out {
+                prop_assert_eq!(x.frac_rep.to_bits(), r.frac_rep.to_bits());
+                let (mut x, mut r) = (*x, r);
+                (x.frac_rep, r.frac_rep) = (0.0, 0.0);
+                prop_assert_eq!(x, r);
+            }
+        }
     }
 }
