@@ -9,7 +9,7 @@
 //! [`ReadWorkspace`], so the hot path allocates nothing per read once warm.
 
 use std::io::Write;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::thread;
 use std::time::Instant;
 
@@ -360,21 +360,37 @@ impl<'a> Aligner<'a> {
     /// threads: each read's output depends only on the read and its global
     /// number.
     pub fn align_batch_single(&self, batch: &ReadBatch) -> Vec<u8> {
+        let mut text = Vec::new();
+        self.align_batch_single_to(batch, &mut TextSink::buffer(&mut text));
+        text
+    }
+
+    /// [`Aligner::align_batch_single`] with the text put into `sink` a
+    /// group of reads at a time, in input order, as each group is done.
+    pub fn align_batch_single_to(&self, batch: &ReadBatch, sink: &mut TextSink) {
         const CHUNK: usize = 64;
         let n = batch.len();
-        let chunks: Vec<Vec<u8>> = (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .map_init(ReadWorkspace::default, |ws, c| {
-                let mut out = Vec::with_capacity(CHUNK * 600);
-                for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                    self.align_single(batch, i, ws, &mut out);
-                }
-                out
-            })
-            .collect();
-        chunks.concat()
+        let n_chunks = n.div_ceil(CHUNK);
+        for group in (0..n_chunks).step_by(GROUP_CHUNKS) {
+            let chunks: Vec<Vec<u8>> = (group..(group + GROUP_CHUNKS).min(n_chunks))
+                .into_par_iter()
+                .map_init(ReadWorkspace::default, |ws, c| {
+                    let mut out = Vec::with_capacity(CHUNK * 600);
+                    for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                        self.align_single(batch, i, ws, &mut out);
+                    }
+                    out
+                })
+                .collect();
+            sink.put_all(chunks);
+        }
     }
 }
+
+/// Parallel tasks per group of a batch's output: each group's text goes
+/// to the writer before the next group starts, so a batch's text is never
+/// held whole (32 tasks are about 2000 reads, 1 MB of SAM).
+const GROUP_CHUNKS: usize = 32;
 
 /// The index's contigs as SAM header lines name them.
 pub fn sam_contigs(index: &FmIndex) -> Vec<SamContig> {
@@ -417,8 +433,8 @@ pub fn run_single_end<W: Write + Send>(
     out: &mut W,
     verbose: bool,
 ) -> Result<RunSummary, RunError> {
-    run_batches(aligner, reader, out, verbose, |b| {
-        aligner.align_batch_single(b)
+    run_batches(aligner, reader, out, verbose, |b, sink| {
+        aligner.align_batch_single_to(b, sink)
     })
 }
 
@@ -433,18 +449,18 @@ pub fn run_paired_end<W: Write + Send>(
     verbose: bool,
 ) -> Result<RunSummary, RunError> {
     if reader.layout() == Layout::Interleaved {
-        run_batches(aligner, reader, out, verbose, |b| {
-            aligner.align_batch_interleaved(b)
+        run_batches(aligner, reader, out, verbose, |b, sink| {
+            sink.put(aligner.align_batch_interleaved(b))
         })
     } else {
-        run_batches(aligner, reader, out, verbose, |b| {
-            aligner.align_batch_paired(b)
+        run_batches(aligner, reader, out, verbose, |b, sink| {
+            aligner.align_batch_paired_to(b, sink)
         })
     }
 }
 
 /// The batch loop: reader thread, `align` on this thread, writer thread.
-fn run_batches<W: Write + Send, F: Fn(&ReadBatch) -> Vec<u8>>(
+fn run_batches<W: Write + Send, F: Fn(&ReadBatch, &mut TextSink)>(
     aligner: &Aligner,
     mut reader: BatchReader,
     out: &mut W,
@@ -461,9 +477,9 @@ fn run_batches<W: Write + Send, F: Fn(&ReadBatch) -> Vec<u8>>(
             Err(e) => Some(Err(e)),
         }
     };
-    let work = |batch: ReadBatch| {
+    let work = |batch: ReadBatch, sink: &mut TextSink| {
         let start = Instant::now();
-        let text = align(&batch);
+        align(&batch, sink);
         summary.reads += batch.len() as u64;
         summary.bases += batch.total_bases();
         summary.batches += 1;
@@ -475,7 +491,6 @@ fn run_batches<W: Write + Send, F: Fn(&ReadBatch) -> Vec<u8>>(
                 start.elapsed().as_secs_f64()
             );
         }
-        text
     };
     match overlapped(next, work, out) {
         Ok(()) => Ok(summary),
@@ -492,13 +507,74 @@ pub(crate) enum Overlapped<E> {
     Write(std::io::Error),
 }
 
-/// Runs `work` on each item `next` gives and writes the text it returns
-/// to `out`, in order, with `next` on a thread of its own and writing on
-/// another, so that input, work and output overlap (one item of each in
-/// flight). Stops at the first input or write error.
+/// Pieces of output text that may wait for the writer: enough to keep it
+/// busy while the next batch aligns, few enough that a batch's text is
+/// never held whole (a piece is a few thousand reads' lines).
+const TEXT_QUEUE: usize = 4;
+
+/// Where a batch's output text goes, piece by piece, in output order: to
+/// the writer thread of [`overlapped`], or (for callers that want the
+/// whole text) to a buffer.
+pub struct TextSink<'s> {
+    to: SinkTarget<'s>,
+}
+
+enum SinkTarget<'s> {
+    Writer {
+        tx: SyncSender<Vec<Vec<u8>>>,
+        closed: bool,
+    },
+    Buffer(&'s mut Vec<u8>),
+}
+
+impl<'s> TextSink<'s> {
+    /// A sink that appends every piece to `buf`.
+    pub fn buffer(buf: &'s mut Vec<u8>) -> Self {
+        TextSink {
+            to: SinkTarget::Buffer(buf),
+        }
+    }
+
+    /// Hands the next piece of text on.
+    pub fn put(&mut self, text: Vec<u8>) {
+        match &mut self.to {
+            SinkTarget::Buffer(buf) if buf.is_empty() => **buf = text,
+            _ => self.put_all(vec![text]),
+        }
+    }
+
+    /// Hands the next pieces of text on (built in parallel, in order).
+    /// Once the writer has failed, pieces are dropped: the caller stops
+    /// after the batch and reports the writer's error.
+    pub fn put_all(&mut self, texts: Vec<Vec<u8>>) {
+        match &mut self.to {
+            SinkTarget::Writer { tx, closed } => {
+                if !*closed && tx.send(texts).is_err() {
+                    *closed = true;
+                }
+            }
+            SinkTarget::Buffer(buf) => {
+                for t in &texts {
+                    buf.extend_from_slice(t);
+                }
+            }
+        }
+    }
+
+    /// Whether the writer behind this sink has stopped.
+    fn closed(&self) -> bool {
+        matches!(self.to, SinkTarget::Writer { closed: true, .. })
+    }
+}
+
+/// Runs `work` on each item `next` gives; the text `work` puts into its
+/// sink is written to `out` in order. `next` runs on a thread of its own,
+/// one item ahead of `work` (two items alive at most), and writing on
+/// another, fed through a short queue of text pieces, so that input, work
+/// and output overlap. Stops at the first input or write error.
 pub(crate) fn overlapped<T, E, W>(
     next: impl FnMut() -> Option<Result<T, E>> + Send,
-    mut work: impl FnMut(T) -> Vec<u8>,
+    mut work: impl FnMut(T, &mut TextSink),
     out: &mut W,
 ) -> Result<(), Overlapped<E>>
 where
@@ -508,8 +584,10 @@ where
 {
     let mut next = next;
     thread::scope(|scope| {
-        let (item_tx, item_rx) = sync_channel::<Result<T, E>>(1);
-        let (text_tx, text_rx) = sync_channel::<Vec<u8>>(1);
+        // A rendezvous channel: the reader holds the next item until
+        // `work` takes it, and only then starts on the one after.
+        let (item_tx, item_rx) = sync_channel::<Result<T, E>>(0);
+        let (text_tx, text_rx) = sync_channel::<Vec<Vec<u8>>>(TEXT_QUEUE);
         scope.spawn(move || {
             while let Some(item) = next() {
                 let failed = item.is_err();
@@ -519,16 +597,25 @@ where
             }
         });
         let writer = scope.spawn(move || -> std::io::Result<()> {
-            for text in text_rx {
-                out.write_all(&text)?;
+            for texts in text_rx {
+                for text in texts {
+                    out.write_all(&text)?;
+                }
             }
             out.flush()
         });
+        let mut sink = TextSink {
+            to: SinkTarget::Writer {
+                tx: text_tx,
+                closed: false,
+            },
+        };
         let mut result = Ok(());
         for item in item_rx {
             match item {
                 Ok(item) => {
-                    if text_tx.send(work(item)).is_err() {
+                    work(item, &mut sink);
+                    if sink.closed() {
                         break; // the writer failed; its error is reported below
                     }
                 }
@@ -538,9 +625,123 @@ where
                 }
             }
         }
-        drop(text_tx);
+        drop(sink);
         let written = writer.join().expect("writer thread does not panic");
         result?;
         written.map_err(Overlapped::Write)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An item that counts how many of its kind are alive.
+    struct Counted<'a> {
+        n: u8,
+        alive: &'a AtomicUsize,
+    }
+
+    impl<'a> Counted<'a> {
+        fn new(n: u8, alive: &'a AtomicUsize, most: &AtomicUsize) -> Self {
+            let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            Counted { n, alive }
+        }
+    }
+
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.alive.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn overlapped_writes_pieces_in_order_with_two_items_alive_at_most() {
+        let (alive, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let mut k = 0u8;
+        let next = || {
+            k += 1;
+            (k <= 20).then(|| Ok::<_, ()>(Counted::new(k, &alive, &most)))
+        };
+        let work = |item: Counted, sink: &mut TextSink| {
+            // Slow enough that the reader is always waiting with the next item.
+            thread::sleep(std::time::Duration::from_millis(2));
+            sink.put(vec![item.n]);
+            sink.put_all(vec![vec![item.n; 2], Vec::new(), vec![item.n + 100]]);
+        };
+        let mut out = Vec::new();
+        assert!(overlapped(next, work, &mut out).is_ok());
+        let want: Vec<u8> = (1..=20u8).flat_map(|n| [n, n, n, n + 100]).collect();
+        assert_eq!(out, want);
+        assert_eq!(alive.load(Ordering::SeqCst), 0);
+        assert_eq!(most.load(Ordering::SeqCst), 2, "items alive at once");
+    }
+
+    /// A writer that fails after `ok` bytes.
+    struct Failing {
+        ok: usize,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.ok < buf.len() {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.ok -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn overlapped_stops_soon_after_a_write_error() {
+        let mut given = 0;
+        let next = || {
+            given += 1;
+            Some(Ok::<_, ()>(given))
+        };
+        let mut worked = 0;
+        let work = |_: i32, sink: &mut TextSink| {
+            worked += 1;
+            for _ in 0..10 {
+                sink.put(vec![b'x'; 100]);
+            }
+        };
+        let mut out = Failing { ok: 2500 };
+        match overlapped(next, work, &mut out) {
+            Err(Overlapped::Write(e)) => assert_eq!(e.to_string(), "disk full"),
+            _ => panic!("the write error is reported"),
+        }
+        assert!(worked <= 3 + TEXT_QUEUE, "worked on {worked} items");
+    }
+
+    #[test]
+    fn overlapped_reports_an_input_error() {
+        let mut k = 0;
+        let next = || {
+            k += 1;
+            Some(if k < 3 { Ok(k) } else { Err(k) })
+        };
+        let work = |n: i32, sink: &mut TextSink| sink.put(n.to_string().into_bytes());
+        let mut out = Vec::new();
+        match overlapped(next, work, &mut out) {
+            Err(Overlapped::Input(3)) => {}
+            _ => panic!("the input error is reported"),
+        }
+        assert_eq!(out, b"12");
+    }
+
+    #[test]
+    fn a_buffer_sink_keeps_everything_in_order() {
+        let mut buf = Vec::new();
+        let mut sink = TextSink::buffer(&mut buf);
+        sink.put(b"ab".to_vec());
+        sink.put_all(vec![b"c".to_vec(), b"de".to_vec()]);
+        sink.put(b"f".to_vec());
+        assert_eq!(buf, b"abcdef");
+    }
 }

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{overlapped, Aligner, Overlapped};
+use super::{overlapped, Aligner, Overlapped, TextSink};
 use crate::batch::{
     read_batch, read_header, write_batch, BatchError, BatchFile, BatchHeader, Expectation, Payload,
     ReferenceBounds, Stage,
@@ -455,7 +455,7 @@ pub fn emit_files<W: Write + Send>(
         let t = Instant::now();
         Some(read_checked(aligner, p, stage).map(|b| (b, t.elapsed().as_secs_f64())))
     };
-    let work = |(batch, read_s): (BatchFile, f64)| {
+    let work = |(batch, read_s): (BatchFile, f64), sink: &mut TextSink| {
         let t = Instant::now();
         let h = &batch.header;
         let text = match &batch.payload {
@@ -483,7 +483,7 @@ pub fn emit_files<W: Write + Send>(
             write_s: 0.0,
             out_bytes: 0,
         });
-        text
+        sink.put(text);
     };
     match overlapped(next, work, out) {
         Ok(()) => Ok(summary),

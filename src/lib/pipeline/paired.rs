@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::{nt4, Aligner, ReadWorkspace};
+use super::{nt4, Aligner, ReadWorkspace, TextSink, GROUP_CHUNKS};
 use crate::emit::{region_to_aln, Aln, AlnWorkspace, SamFormatter, SamRead};
 use crate::pair::{
     best_pair, estimate_insert_sizes, infer_dir, pair_mapq, raw_mapq, stats_from_override,
@@ -33,36 +33,220 @@ pub struct PairWorkspace {
     aln: AlnWorkspace,
     recs: [Vec<Aln>; 2],
     mates: Vec<Aln>,
-    /// The two reads' regions when a stage loads them from a batch.
+    /// The two reads' regions, loaded from a batch's region store.
     pub(super) staged: [Vec<AlnReg>; 2],
+}
+
+/// Reads per piece of a batch's region store; even, so that the two reads
+/// of a pair are always in one piece.
+const REGION_PIECE: usize = 64;
+
+/// The de-duplicated regions of a batch's reads, in the order they were
+/// aligned: one flat vector per piece of [`REGION_PIECE`] reads, as the
+/// parallel tasks built them, rather than one vector per read; each region
+/// without the fields that only later steps fill in.
+#[derive(Debug, Default)]
+struct BatchRegions {
+    pieces: Vec<RegionPiece>,
+}
+
+/// The regions of up to [`REGION_PIECE`] consecutive reads.
+#[derive(Debug, Default)]
+struct RegionPiece {
+    regs: Vec<StoredReg>,
+    /// End of each read's regions in `regs`.
+    ends: Vec<u32>,
+    /// The regions (by place in `regs`) that [`StoredReg`] cannot hold,
+    /// whole; none in practice.
+    whole: Vec<(u32, AlnReg)>,
+}
+
+/// A region as extension and de-duplication leave it: [`AlnReg`] less the
+/// fields that primary marking, rescue and pairing fill in later (`sub`,
+/// `alt_sc`, `csub`, `sub_n`, `secondary`, `secondary_all`, `hash`), which
+/// are still zero. Two thirds of the size.
+#[derive(Debug, Clone, Copy)]
+struct StoredReg {
+    rb: i64,
+    re: i64,
+    qb: i32,
+    qe: i32,
+    rid: i32,
+    score: i32,
+    truesc: i32,
+    w: i32,
+    seedcov: i32,
+    seedlen0: i32,
+    n_comp: i32,
+    frac_rep: f32,
+    is_alt: bool,
+}
+
+impl StoredReg {
+    /// `r` as stored, or `None` when a field left out is not zero.
+    fn pack(r: &AlnReg) -> Option<StoredReg> {
+        // No `..`: a new field of `AlnReg` must be placed here.
+        let AlnReg {
+            rb,
+            re,
+            qb,
+            qe,
+            rid,
+            score,
+            truesc,
+            sub,
+            alt_sc,
+            csub,
+            sub_n,
+            w,
+            seedcov,
+            secondary,
+            secondary_all,
+            seedlen0,
+            n_comp,
+            is_alt,
+            frac_rep,
+            hash,
+        } = *r;
+        let later = [sub, alt_sc, csub, sub_n, secondary, secondary_all];
+        (later == [0; 6] && hash == 0).then_some(StoredReg {
+            rb,
+            re,
+            qb,
+            qe,
+            rid,
+            score,
+            truesc,
+            w,
+            seedcov,
+            seedlen0,
+            n_comp,
+            frac_rep,
+            is_alt,
+        })
+    }
+
+    fn unpack(&self) -> AlnReg {
+        AlnReg {
+            rb: self.rb,
+            re: self.re,
+            qb: self.qb,
+            qe: self.qe,
+            rid: self.rid,
+            score: self.score,
+            truesc: self.truesc,
+            w: self.w,
+            seedcov: self.seedcov,
+            seedlen0: self.seedlen0,
+            n_comp: self.n_comp,
+            frac_rep: self.frac_rep,
+            is_alt: self.is_alt,
+            ..AlnReg::default()
+        }
+    }
+}
+
+impl RegionPiece {
+    /// Appends the regions of the next read.
+    fn push_read(&mut self, regs: &[AlnReg]) {
+        for r in regs {
+            let stored = StoredReg::pack(r).unwrap_or_else(|| {
+                self.whole.push((self.regs.len() as u32, *r));
+                StoredReg::pack(&AlnReg::default()).expect("the default region packs")
+            });
+            self.regs.push(stored);
+        }
+        self.ends.push(self.regs.len() as u32);
+    }
+
+    /// The piece at its exact size.
+    fn exact(&self) -> RegionPiece {
+        RegionPiece {
+            regs: self.regs.clone(),
+            ends: self.ends.clone(),
+            whole: self.whole.clone(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.regs.clear();
+        self.ends.clear();
+        self.whole.clear();
+    }
+}
+
+impl BatchRegions {
+    /// Replaces `out`'s content with the regions of the `k`-th read aligned.
+    fn read_into(&self, k: usize, out: &mut Vec<AlnReg>) {
+        let piece = &self.pieces[k / REGION_PIECE];
+        let j = k % REGION_PIECE;
+        let start = if j == 0 { 0 } else { piece.ends[j - 1] };
+        let end = piece.ends[j];
+        out.clear();
+        out.extend(
+            piece.regs[start as usize..end as usize]
+                .iter()
+                .map(StoredReg::unpack),
+        );
+        for (at, r) in &piece.whole {
+            if (start..end).contains(at) {
+                out[(at - start) as usize] = *r;
+            }
+        }
+    }
+
+    /// Frees the regions of reads `start..end`, which must be whole
+    /// pieces: `start` a multiple of [`REGION_PIECE`], `end` too or the
+    /// end of the store.
+    fn release(&mut self, start: usize, end: usize) {
+        let (first, last) = (start / REGION_PIECE, end.div_ceil(REGION_PIECE));
+        debug_assert!(start % REGION_PIECE == 0);
+        debug_assert!(end % REGION_PIECE == 0 || last == self.pieces.len());
+        for p in &mut self.pieces[first..last] {
+            *p = RegionPiece::default();
+        }
+    }
 }
 
 impl Aligner<'_> {
     /// The de-duplicated regions of reads `reads` of `batch` (bwa's
     /// `worker1`), computed in parallel, in the order given.
-    fn regions_of(&self, batch: &ReadBatch, reads: &[usize]) -> Vec<Vec<AlnReg>> {
-        reads
-            .par_iter()
-            .with_min_len(16)
-            .map_init(ReadWorkspace::default, |ws, &r| {
-                Self::load_query(batch, r, ws);
-                self.find_regions(ws);
-                ws.regs.clone()
-            })
-            .collect()
+    fn regions_of(&self, batch: &ReadBatch, reads: &[usize]) -> BatchRegions {
+        let pieces = reads
+            .par_chunks(REGION_PIECE)
+            .map_init(
+                || (ReadWorkspace::default(), RegionPiece::default()),
+                |(ws, piece), chunk| {
+                    piece.clear();
+                    for &r in chunk {
+                        Self::load_query(batch, r, ws);
+                        self.find_regions(ws);
+                        piece.push_read(&ws.regs);
+                    }
+                    piece.exact()
+                },
+            )
+            .collect();
+        BatchRegions { pieces }
     }
 
-    /// The insert-size model for pairs whose regions are `regs` (read 1,
-    /// read 2 alternating): `-I` when given, else bwa's `mem_pestat` with
-    /// its messages on stderr.
-    pub(super) fn pair_stats(&self, regs: &[Vec<AlnReg>]) -> PairStats {
+    /// The insert-size model of `n_pairs` pairs whose regions (read 1,
+    /// read 2) `load` puts in its second argument, pair by pair: `-I` when
+    /// given, else bwa's `mem_pestat` with its messages on stderr.
+    pub(super) fn pair_stats(
+        &self,
+        n_pairs: usize,
+        mut load: impl FnMut(usize, &mut [Vec<AlnReg>; 2]),
+    ) -> PairStats {
         if let Some(ov) = &self.opt.insert_size {
             return stats_from_override(ov);
         }
         let l_pac = self.index.l_pac() as i64;
         let mut inserts: [Vec<u64>; 4] = Default::default();
-        for p in regs.chunks_exact(2) {
-            if let Some((d, is)) = unique_insert(self.opt, l_pac, &p[0], &p[1]) {
+        let mut pair: [Vec<AlnReg>; 2] = Default::default();
+        for p in 0..n_pairs {
+            load(p, &mut pair);
+            if let Some((d, is)) = unique_insert(self.opt, l_pac, &pair[0], &pair[1]) {
                 inserts[d].push(is);
             }
         }
@@ -76,9 +260,18 @@ impl Aligner<'_> {
     /// its SAM text in input order. Pair ids start at `first_read / 2`, as
     /// bwa numbers them; the text does not depend on the thread count.
     pub fn align_batch_paired(&self, batch: &ReadBatch) -> Vec<u8> {
+        let mut text = Vec::new();
+        self.align_batch_paired_to(batch, &mut TextSink::buffer(&mut text));
+        text
+    }
+
+    /// [`Aligner::align_batch_paired`] with the text put into `sink` a
+    /// group of pairs at a time, in input order, as each group is done.
+    pub fn align_batch_paired_to(&self, batch: &ReadBatch, sink: &mut TextSink) {
         let reads: Vec<usize> = (0..batch.len() & !1).collect();
-        let texts = self.align_pairs(batch, &reads, batch.first_read >> 1, PAIR_CHUNK);
-        texts.concat()
+        self.align_pairs(batch, &reads, batch.first_read >> 1, PAIR_CHUNK, |texts| {
+            sink.put_all(texts)
+        });
     }
 
     /// Aligns a batch of interleaved reads with smart pairing (`-p`):
@@ -112,54 +305,67 @@ impl Aligner<'_> {
         }
         if !sp.pairs.is_empty() {
             let first = (batch.first_read + sp.singles.len() as u64) >> 1;
-            let texts = self.align_pairs(batch, &sp.pairs, first, 1);
-            for (k, t) in texts.into_iter().enumerate() {
-                per_read[sp.pairs[2 * k]] = t;
-            }
+            let mut k = 0;
+            self.align_pairs(batch, &sp.pairs, first, 1, |texts| {
+                for t in texts {
+                    per_read[sp.pairs[2 * k]] = t;
+                    k += 1;
+                }
+            });
         }
         per_read.concat()
     }
 
     /// bwa's paired `mem_process_seqs` over the reads `reads` of `batch`
     /// (mates at `2k`, `2k + 1`): regions, model, then each pair finished in
-    /// parallel. Returns the text of `chunk` pairs per element, in order.
+    /// parallel. Hands `take` the text of `chunk` pairs per element, a
+    /// group of elements at a time, in order.
     fn align_pairs(
         &self,
         batch: &ReadBatch,
         reads: &[usize],
         first_pair: u64,
         chunk: usize,
-    ) -> Vec<Vec<u8>> {
-        let mut regs = self.regions_of(batch, reads);
-        let pes = self.pair_stats(&regs);
-        regs.par_chunks_mut(2 * chunk)
-            .zip(reads.par_chunks(2 * chunk))
-            .enumerate()
-            .map_init(PairWorkspace::default, |ws, (c, (regs, reads))| {
-                let mut out = Vec::with_capacity(chunk * 1200);
-                for (k, (r, idx)) in regs
-                    .chunks_exact_mut(2)
-                    .zip(reads.chunks_exact(2))
-                    .enumerate()
-                {
-                    let id = first_pair + (c * chunk + k) as u64;
-                    let (r0, r1) = r.split_at_mut(1);
-                    self.finish_pair(
-                        batch,
-                        [idx[0], idx[1]],
-                        [&mut r0[0], &mut r1[0]],
-                        id,
-                        &pes,
-                        ws,
-                        &mut out,
-                    );
-                }
-                out
-            })
-            .collect()
+        mut take: impl FnMut(Vec<Vec<u8>>),
+    ) {
+        let mut regions = self.regions_of(batch, reads);
+        let pes = self.pair_stats(reads.len() / 2, |p, [a, b]| {
+            regions.read_into(2 * p, a);
+            regions.read_into(2 * p + 1, b);
+        });
+        let group = 2 * chunk * GROUP_CHUNKS;
+        for (g, reads) in reads.chunks(group).enumerate() {
+            let base = g * group;
+            let regions_ref = &regions;
+            let texts = reads
+                .par_chunks(2 * chunk)
+                .enumerate()
+                .map_init(PairWorkspace::default, |ws, (c, idx)| {
+                    let mut out = Vec::with_capacity(chunk * 1200);
+                    for (k, idx) in idx.chunks_exact(2).enumerate() {
+                        let at = base + 2 * (c * chunk + k);
+                        let id = first_pair + (at / 2) as u64;
+                        self.finish_pair(
+                            batch,
+                            [idx[0], idx[1]],
+                            regions_ref,
+                            at,
+                            id,
+                            &pes,
+                            ws,
+                            &mut out,
+                        );
+                    }
+                    out
+                })
+                .collect();
+            regions.release(base, base + reads.len());
+            take(texts);
+        }
     }
 
-    /// bwa's `mem_sam_pe` for one pair: mate rescue ([`Self::rescue_pair`],
+    /// bwa's `mem_sam_pe` for the pair whose regions are reads `at` and
+    /// `at + 1` of `regions`: mate rescue ([`Self::rescue_pair`],
     /// the `rescue` stage), then primary marking, pairing, MAPQ, flags and
     /// SAM text ([`Self::emit_pair`], the `emit` stage).
     #[allow(clippy::too_many_arguments)]
@@ -167,16 +373,21 @@ impl Aligner<'_> {
         &self,
         batch: &ReadBatch,
         idx: [usize; 2],
-        regs: [&mut Vec<AlnReg>; 2],
+        regions: &BatchRegions,
+        at: usize,
         id: u64,
         pes: &PairStats,
         ws: &mut PairWorkspace,
         out: &mut Vec<u8>,
     ) {
         Self::load_pair(batch, idx, ws);
-        let [a0, a1] = regs;
+        let mut a = std::mem::take(&mut ws.staged);
+        regions.read_into(at, &mut a[0]);
+        regions.read_into(at + 1, &mut a[1]);
+        let [a0, a1] = &mut a;
         self.rescue_pair([&mut *a0, &mut *a1], pes, ws);
         self.emit_pair(batch, idx, [a0, a1], id, pes, ws, out);
+        ws.staged = a;
     }
 
     /// Loads the bases of reads `idx` of `batch` into `ws.queries`.
@@ -462,5 +673,113 @@ fn sam_read<'b>(batch: &'b ReadBatch, i: usize, seq: &'b [u8]) -> SamRead<'b> {
         seq,
         qual: batch.qual(i),
         comment: Some(batch.comment(i)).filter(|c| !c.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Region `m` of read `k`: as extension leaves it, but now and then
+    /// with a field that later steps fill in already set.
+    fn region(k: usize, m: usize) -> AlnReg {
+        let mut r = AlnReg {
+            rb: (k * 1000 + m) as i64,
+            re: (k * 1000 + m + 150) as i64,
+            qe: 150,
+            score: k as i32,
+            n_comp: m as i32,
+            frac_rep: 0.25,
+            ..AlnReg::default()
+        };
+        if (k + m) % 7 == 3 {
+            r.csub = 5;
+            r.hash = 9;
+        }
+        r
+    }
+
+    /// A store of `n` reads where read `k` has `k % 3` regions, built as
+    /// `regions_of` builds it.
+    fn store(n: usize) -> BatchRegions {
+        let reads: Vec<usize> = (0..n).collect();
+        let pieces = reads
+            .chunks(REGION_PIECE)
+            .map(|chunk| {
+                let mut p = RegionPiece::default();
+                for &k in chunk {
+                    let regs: Vec<AlnReg> = (0..k % 3).map(|m| region(k, m)).collect();
+                    p.push_read(&regs);
+                }
+                p.exact()
+            })
+            .collect();
+        BatchRegions { pieces }
+    }
+
+    #[test]
+    fn the_region_store_gives_each_read_its_own_regions_unchanged() {
+        let n = 3 * REGION_PIECE + 10;
+        let s = store(n);
+        assert!(s.pieces.iter().any(|p| !p.whole.is_empty()));
+        let mut out = vec![AlnReg::default(); 5];
+        for k in 0..n {
+            s.read_into(k, &mut out);
+            let want: Vec<AlnReg> = (0..k % 3).map(|m| region(k, m)).collect();
+            assert_eq!(out, want, "read {k}");
+        }
+    }
+
+    #[test]
+    fn releasing_frees_whole_pieces_and_keeps_the_rest() {
+        let n = 3 * REGION_PIECE + 10;
+        let mut s = store(n);
+        s.release(REGION_PIECE, 3 * REGION_PIECE);
+        assert!(s.pieces[1].regs.is_empty() && s.pieces[2].regs.is_empty());
+        let mut out = Vec::new();
+        s.read_into(1, &mut out);
+        assert_eq!(out, vec![region(1, 0)]);
+        s.read_into(3 * REGION_PIECE + 2, &mut out);
+        assert_eq!(out.len(), (3 * REGION_PIECE + 2) % 3);
+        s.release(3 * REGION_PIECE, n);
+        assert!(s.pieces[3].regs.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn a_stored_region_reads_back_as_it_was(
+            a in any::<[i32; 15]>(),
+            rb in any::<i64>(),
+            re in any::<i64>(),
+            hash in any::<u64>(),
+            frac_rep in any::<f32>(),
+            is_alt in any::<bool>(),
+            zero_later in any::<bool>(),
+        ) {
+            let mut r = AlnReg {
+                rb, re, qb: a[0], qe: a[1], rid: a[2], score: a[3], truesc: a[4],
+                sub: a[5], alt_sc: a[6], csub: a[7], sub_n: a[8], w: a[9],
+                seedcov: a[10], secondary: a[11], secondary_all: a[12],
+                seedlen0: a[13], n_comp: a[14], is_alt, frac_rep, hash,
+            };
+            if zero_later {
+                (r.sub, r.alt_sc, r.csub, r.sub_n, r.secondary, r.secondary_all, r.hash) =
+                    (0, 0, 0, 0, 0, 0, 0);
+            }
+            let mut p = RegionPiece::default();
+            p.push_read(&[r, r]);
+            prop_assert_eq!(p.whole.is_empty(), zero_later);
+            let s = BatchRegions { pieces: vec![p] };
+            let mut out = Vec::new();
+            s.read_into(0, &mut out);
+            prop_assert_eq!(out.len(), 2);
+            for x in &out {
+                prop_assert_eq!(x.frac_rep.to_bits(), r.frac_rep.to_bits());
+                let (mut x, mut r) = (*x, r);
+                (x.frac_rep, r.frac_rep) = (0.0, 0.0);
+                prop_assert_eq!(x, r);
+            }
+        }
     }
 }

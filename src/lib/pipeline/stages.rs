@@ -197,17 +197,18 @@ impl Aligner<'_> {
         layout: Layout,
         regions: &RegionBatch,
     ) -> InsertModel {
-        let mut regs: Vec<Vec<AlnReg>> = Vec::new();
-        for u in units(reads, layout) {
-            if let Unit::Pair {
-                reads: [r0, r1], ..
-            } = u
-            {
-                regs.push(regions.read(r0).collect());
-                regs.push(regions.read(r1).collect());
-            }
-        }
-        InsertModel::from(&self.pair_stats(&regs))
+        let pairs: Vec<[usize; 2]> = units(reads, layout)
+            .into_iter()
+            .filter_map(|u| match u {
+                Unit::Pair { reads, .. } => Some(reads),
+                Unit::Single { .. } => None,
+            })
+            .collect();
+        let stats = self.pair_stats(pairs.len(), |p, [a, b]| {
+            regions.read_into(pairs[p][0], a);
+            regions.read_into(pairs[p][1], b);
+        });
+        InsertModel::from(&stats)
     }
 
     /// `ferrous rescue`: every pair's regions after mate rescue; reads
