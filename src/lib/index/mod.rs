@@ -337,6 +337,16 @@ impl FmIndex {
         unsafe { std::slice::from_raw_parts(self.occ.ptr, self.occ.len) }
     }
 
+    /// Hints the CPU to load sampled SA value number `i` (any `i`;
+    /// out-of-range ones are ignored). A no-op off x86_64.
+    #[inline(always)]
+    fn prefetch_sa_sample(&self, i: usize) {
+        let at = i.wrapping_mul(self.meta.sa_width as usize);
+        if at < self.sa.len {
+            occ::prefetch_line(self.sa.ptr.wrapping_add(at));
+        }
+    }
+
     /// Sampled SA value number `i` (row `i * sa_intv`).
     #[inline(always)]
     fn sa_sample(&self, i: usize) -> u64 {
