@@ -88,6 +88,15 @@ impl FmIndex {
         ok
     }
 
+    /// Hints the CPU to load the occurrence blocks that
+    /// `extend(ik, is_back)` reads; changes nothing else.
+    #[inline(always)]
+    pub fn prefetch_extend(&self, ik: &BiInterval, is_back: bool) {
+        let y = ik.x[if is_back { 0 } else { 1 }];
+        self.prefetch(y as i64 - 1);
+        self.prefetch((y + ik.x[2]) as i64 - 1);
+    }
+
     /// bwa's `bwt_match_exact`: the inclusive row range `(lo, hi)` of the
     /// pattern (codes 0..=3), or `None` when it does not occur or holds a
     /// code above 3. The empty pattern matches every row, `(0, n)`.
