@@ -106,4 +106,15 @@ fn bench_index(idx: &FmIndex, ivs: &[BiInterval], rows: &[u64]) {
     time("sa_portable", rows.len(), || {
         rows.iter().map(|&r| idx.sa_portable(black_box(r))).sum()
     });
+    // Batched lookups, in read-sized groups as chaining makes them.
+    let mut out = vec![0u64; rows.len()];
+    for group in [1usize, 4, 16, 64, 1024] {
+        let name = format!("sa_many (groups of {group})");
+        time(&name, rows.len(), || {
+            for (r, o) in rows.chunks(group).zip(out.chunks_mut(group)) {
+                idx.sa_many(black_box(r), o);
+            }
+            out.iter().sum()
+        });
+    }
 }

@@ -49,6 +49,11 @@ impl ChainReference for FmIndex {
         FmIndex::sa(self, row)
     }
 
+    #[inline]
+    fn sa_many(&self, rows: &[u64], out: &mut [u64]) {
+        FmIndex::sa_many(self, rows, out)
+    }
+
     fn l_pac(&self) -> i64 {
         FmIndex::l_pac(self) as i64
     }

@@ -133,6 +133,14 @@ pub trait ChainReference {
     /// Rows are numbered as in [`SmemInterval::x0`] (bwa's numbering, where
     /// row 0 is the suffix starting with the sentinel).
     fn sa(&self, row: u64) -> u64;
+    /// `out[i] = sa(rows[i])` for every `i` (`rows` and `out` of equal
+    /// length); an index may overlap the lookups.
+    fn sa_many(&self, rows: &[u64], out: &mut [u64]) {
+        debug_assert_eq!(rows.len(), out.len());
+        for (o, &r) in out.iter_mut().zip(rows) {
+            *o = self.sa(r);
+        }
+    }
     /// Length of the forward reference (`bns->l_pac`).
     fn l_pac(&self) -> i64;
     /// Contig holding `[rb, re)` (`bns_intv2rid`, spec §2.8): -2 if the span
@@ -168,6 +176,9 @@ pub struct ChainWorkspace {
     next: Vec<u32>,
     kept: Vec<usize>,
     ref_buf: Vec<u8>,
+    /// The SA rows of one read's seeds, then their positions.
+    rows: Vec<u64>,
+    positions: Vec<u64>,
 }
 
 impl ChainWorkspace {
@@ -289,19 +300,32 @@ pub fn build_chains(
     let lim = MergeLimits::new(opts, reference.l_pac());
     let frac_rep = repetitive_fraction(intervals, read_len, opts.max_occ);
     let max_occ = opts.max_occ as i64 as u64;
-    for p in intervals {
-        let slen = p.qend - p.qbeg;
+    // The rows of every seed of the read, located in one batch so that the
+    // index can overlap the lookups; then the seeds in bwa's order.
+    // bwa takes rows `x0, x0 + step, ...` below `x0 + size`, at most
+    // `max_occ` of them: (count, step).
+    let sampling = |p: &SmemInterval| {
         let step = if p.size > max_occ && max_occ > 0 {
             p.size / max_occ
         } else {
             1
         };
-        let mut k = 0u64;
-        let mut count = 0i32;
-        while k < p.size && count < opts.max_occ {
-            let rbeg = reference.sa(p.x0 + k) as i64;
-            k += step;
-            count += 1;
+        (p.size.div_ceil(step).min(opts.max_occ.max(0) as u64), step)
+    };
+    ws.rows.clear();
+    for p in intervals {
+        let (n, step) = sampling(p);
+        ws.rows.extend((0..n).map(|i| p.x0 + i * step));
+    }
+    ws.positions.clear();
+    ws.positions.resize(ws.rows.len(), 0);
+    reference.sa_many(&ws.rows, &mut ws.positions);
+    let mut at = 0;
+    for p in intervals {
+        let slen = p.qend - p.qbeg;
+        for _ in 0..sampling(p).0 {
+            let rbeg = ws.positions[at] as i64;
+            at += 1;
             let s = Seed {
                 rbeg,
                 qbeg: p.qbeg,

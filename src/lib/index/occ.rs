@@ -112,6 +112,19 @@ impl OccBlock {
     }
 }
 
+/// Hints the CPU to load the cache line holding `p` into all cache levels.
+/// Never faults, whatever `p` is. A no-op off x86_64.
+#[inline(always)]
+pub(crate) fn prefetch_line<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint and never faults, even on a bad address.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 impl FmIndex {
     /// Row of the `$`-removed BWT for row `k` (>= 0).
     #[inline(always)]
@@ -196,24 +209,21 @@ impl FmIndex {
     /// including -1; out-of-range rows are ignored). A no-op off x86_64.
     #[inline(always)]
     pub fn prefetch(&self, k: i64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if k >= 0 && (k as u64) <= self.meta.seq_len {
-                let kp = self.occ_row(k as u64);
-                let p = self
-                    .occ_blocks()
-                    .as_ptr()
-                    .wrapping_add((kp / OCC_INTERVAL) as usize);
-                // SAFETY: prefetching is a hint and never faults; `p` is in bounds anyway.
-                unsafe {
-                    core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
-                        p as *const i8,
-                    )
-                };
-            }
+        if k >= 0 && (k as u64) <= self.meta.seq_len {
+            self.prefetch_row(k as u64);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = k;
+    }
+
+    /// [`FmIndex::prefetch`] for a row known to be in `0..=seq_len`.
+    #[inline(always)]
+    pub fn prefetch_row(&self, k: u64) {
+        debug_assert!(k <= self.meta.seq_len);
+        let kp = self.occ_row(k);
+        prefetch_line(
+            self.occ_blocks()
+                .as_ptr()
+                .wrapping_add((kp / OCC_INTERVAL) as usize),
+        );
     }
 }
 

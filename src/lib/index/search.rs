@@ -88,6 +88,15 @@ impl FmIndex {
         ok
     }
 
+    /// Hints the CPU to load the occurrence blocks that
+    /// `extend(ik, is_back)` reads; changes nothing else.
+    #[inline(always)]
+    pub fn prefetch_extend(&self, ik: &BiInterval, is_back: bool) {
+        let y = ik.x[if is_back { 0 } else { 1 }];
+        self.prefetch(y as i64 - 1);
+        self.prefetch((y + ik.x[2]) as i64 - 1);
+    }
+
     /// bwa's `bwt_match_exact`: the inclusive row range `(lo, hi)` of the
     /// pattern (codes 0..=3), or `None` when it does not occur or holds a
     /// code above 3. The empty pattern matches every row, `(0, n)`.
@@ -151,7 +160,98 @@ impl FmIndex {
             steps += 1;
         }
     }
+
+    /// `out[i] = sa(rows[i])` for every `i` (`rows` and `out` of equal
+    /// length). The LF walks of up to [`SA_LANES`] rows advance in turn,
+    /// each step prefetching the block (or SA sample) the walk reads next,
+    /// so the cache misses of independent walks overlap instead of queueing.
+    pub fn sa_many(&self, rows: &[u64], out: &mut [u64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU was just found to have POPCNT.
+            return unsafe { self.sa_many_popcnt(rows, out) };
+        }
+        self.sa_many_portable(rows, out)
+    }
+
+    /// [`FmIndex::sa_many`] compiled with the POPCNT instruction.
+    ///
+    /// # Safety
+    /// The CPU must support POPCNT.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    pub unsafe fn sa_many_popcnt(&self, rows: &[u64], out: &mut [u64]) {
+        self.sa_many_portable(rows, out)
+    }
+
+    /// [`FmIndex::sa_many`] for any CPU.
+    #[inline(always)]
+    pub fn sa_many_portable(&self, rows: &[u64], out: &mut [u64]) {
+        assert_eq!(
+            rows.len(),
+            out.len(),
+            "sa_many: rows and out differ in length"
+        );
+        let intv = self.meta.sa_intv;
+        let mask = intv - 1;
+        let primary = self.meta.primary;
+        // A walk in flight: current row, LF steps taken, index into `out`.
+        let mut lanes = [(0u64, 0u64, 0usize); SA_LANES];
+        let mut active = 0;
+        let mut next = 0;
+        loop {
+            while active < SA_LANES && next < rows.len() {
+                let k = rows[next];
+                debug_assert!(k <= self.meta.seq_len);
+                self.prefetch_walk(k, mask);
+                lanes[active] = (k, 0, next);
+                active += 1;
+                next += 1;
+            }
+            if active == 0 {
+                return;
+            }
+            let mut j = 0;
+            while j < active {
+                let (k, steps, at) = lanes[j];
+                let done = if k & mask == 0 {
+                    Some(self.sa_sample((k / intv) as usize) + steps)
+                } else if k == primary {
+                    Some(steps)
+                } else {
+                    None
+                };
+                match done {
+                    Some(v) => {
+                        out[at] = v;
+                        active -= 1;
+                        lanes[j] = lanes[active];
+                    }
+                    None => {
+                        let k = self.lf(k);
+                        self.prefetch_walk(k, mask);
+                        lanes[j] = (k, steps + 1, at);
+                        j += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Prefetches what the next step of an SA walk at row `k` reads: the SA
+    /// sample when `k` is sampled, else its occurrence block.
+    #[inline(always)]
+    fn prefetch_walk(&self, k: u64, mask: u64) {
+        if k & mask == 0 {
+            self.prefetch_sa_sample((k / self.meta.sa_intv) as usize);
+        } else {
+            self.prefetch_row(k);
+        }
+    }
 }
+
+/// How many SA walks [`FmIndex::sa_many`] keeps in flight.
+pub const SA_LANES: usize = 8;
 
 #[cfg(test)]
 mod tests {
@@ -166,6 +266,31 @@ mod tests {
             s.push('\n');
         }
         s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// The batched SA lookup gives, row for row, what one-at-a-time
+        /// lookups give, for any sampling interval and any row list
+        /// (repeats, the `$` row and the last row included).
+        #[test]
+        fn sa_many_matches_sa(
+            seq in prop::collection::vec(prop_oneof![20 => 0u8..4, 1 => Just(4u8)], 1..400),
+            log_intv in 0u32..6,
+            picks in prop::collection::vec(any::<u64>(), 0..40),
+        ) {
+            let idx = FmIndex::from_fasta_bytes(fasta(&seq).as_bytes(), 1 << log_intv).unwrap();
+            let n = idx.seq_len();
+            let mut rows: Vec<u64> = picks.iter().map(|&p| p % (n + 1)).collect();
+            rows.extend([0, n, idx.primary()]);
+            let want: Vec<u64> = rows.iter().map(|&r| idx.sa_portable(r)).collect();
+            let mut out = vec![u64::MAX; rows.len()];
+            idx.sa_many(&rows, &mut out);
+            prop_assert_eq!(&out, &want);
+            out.fill(u64::MAX);
+            idx.sa_many_portable(&rows, &mut out);
+            prop_assert_eq!(&out, &want);
+        }
     }
 
     proptest! {
@@ -185,6 +310,12 @@ mod tests {
                     // SAFETY: POPCNT checked above.
                     prop_assert_eq!(unsafe { idx.sa_popcnt(r) }, idx.sa_portable(r));
                 }
+                let rows: Vec<u64> = (0..=n).chain((0..=n).rev().step_by(3)).collect();
+                let mut out = vec![u64::MAX; rows.len()];
+                // SAFETY: POPCNT checked above.
+                unsafe { idx.sa_many_popcnt(&rows, &mut out) };
+                let want: Vec<u64> = rows.iter().map(|&r| idx.sa_portable(r)).collect();
+                prop_assert_eq!(&out, &want);
                 for start in 0..=n {
                     for size in [0, 1, 2, 7, 130, n] {
                         let size = size.min(n + 1 - start);

@@ -19,12 +19,16 @@
 //! introsort; duplicates are kept. The index is reached only through
 //! [`BiIndex`], the two operations of bwa's `bwt_set_intv` and `bwt_extend`.
 
+mod interleave;
 mod smem;
 
 #[cfg(test)]
 pub(crate) mod naive;
 
 pub use smem::{seed_strategy1, smem1, SmemScratch};
+
+use interleave::{run_both, Ext};
+use smem::{seed_strategy1_in, smem1_in};
 
 use crate::options::MemOptions;
 use crate::util::ks_introsort;
@@ -42,6 +46,13 @@ pub trait BiIndex {
     /// it the result at index `3 - c` is Pc. `info` of the results is
     /// unspecified (seeding sets it).
     fn extend(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4];
+
+    /// Hints that `extend(ik, is_back)` comes soon, so that the memory it
+    /// reads can start loading. Changes no result; by default nothing.
+    #[inline(always)]
+    fn prefetch_extend(&self, ik: &BiInterval, is_back: bool) {
+        let _ = (ik, is_back);
+    }
 }
 
 /// Query start of a seeded interval (`info >> 32`).
@@ -70,6 +81,8 @@ fn pack_span(start: usize, end: usize) -> u64 {
 pub struct SeedWorkspace {
     scratch: SmemScratch,
     mem1: Vec<BiInterval>,
+    /// Pass 3's seeds, found alongside passes 1 and 2.
+    last_like: Vec<BiInterval>,
 }
 
 impl SeedWorkspace {
@@ -105,60 +118,67 @@ pub fn collect_intervals<I: BiIndex + ?Sized>(
     }
     let long_enough = |iv: &BiInterval| (span_end(iv) - span_start(iv)) as i64 >= min_seed_len;
 
-    // Pass 1: every SMEM, each search starting at the end of the previous
-    // longest match.
-    let mut x = 0;
-    while x < len {
-        if query[x] < 4 {
-            x = smem1(index, query, x, 1, &mut ws.scratch, &mut ws.mem1);
-            out.extend(ws.mem1.iter().filter(|iv| long_enough(iv)));
-        } else {
-            x += 1;
-        }
-    }
-
-    // Pass 2: re-seed the middle of long SMEMs with few occurrences,
-    // asking for more occurrences than the SMEM has.
-    let split_len = split_len(opts);
-    let split_width = opts.split_width as i64 as u64;
-    let n_pass1 = out.len();
-    for k in 0..n_pass1 {
-        let p = out[k];
-        let (start, end) = (span_start(&p), span_end(&p));
-        if ((end - start) as i64) < split_len || p.x[2] > split_width {
-            continue;
-        }
-        // bwa passes `size + 1` as a C int.
-        let min_intv = (p.x[2].wrapping_add(1) as i32).max(1) as u64;
-        smem1(
-            index,
-            query,
-            (start + end) >> 1,
-            min_intv,
-            &mut ws.scratch,
-            &mut ws.mem1,
-        );
-        out.extend(ws.mem1.iter().filter(|iv| long_enough(iv)));
-    }
-
-    // Pass 3: LAST-like seeds. bwa hands `max_mem_intv` (a u64) to an int
-    // parameter, and compares sizes with it as u64 again.
-    if opts.max_mem_intv > 0 {
-        let max_intv = opts.max_mem_intv as i32 as u64;
-        let min_len = opts.min_seed_len as i64;
+    // Passes 1 and 2 (one search after another) and pass 3 are
+    // independent: run them in turn so that their cache misses overlap.
+    let index = Ext::interleaved(index);
+    let SeedWorkspace {
+        scratch,
+        mem1,
+        last_like,
+    } = ws;
+    last_like.clear();
+    let smems = async {
+        // Pass 1: every SMEM, each search starting at the end of the
+        // previous longest match.
         let mut x = 0;
         while x < len {
             if query[x] < 4 {
-                let (next, seed) = seed_strategy1(index, query, x, min_len, max_intv);
-                x = next;
-                if let Some(seed) = seed.filter(|s| s.x[2] > 0) {
-                    out.push(seed);
-                }
+                x = smem1_in(index, query, x, 1, scratch, mem1).await;
+                out.extend(mem1.iter().filter(|iv| long_enough(iv)));
             } else {
                 x += 1;
             }
         }
-    }
+
+        // Pass 2: re-seed the middle of long SMEMs with few occurrences,
+        // asking for more occurrences than the SMEM has.
+        let split_len = split_len(opts);
+        let split_width = opts.split_width as i64 as u64;
+        let n_pass1 = out.len();
+        for k in 0..n_pass1 {
+            let p = out[k];
+            let (start, end) = (span_start(&p), span_end(&p));
+            if ((end - start) as i64) < split_len || p.x[2] > split_width {
+                continue;
+            }
+            // bwa passes `size + 1` as a C int.
+            let min_intv = (p.x[2].wrapping_add(1) as i32).max(1) as u64;
+            smem1_in(index, query, (start + end) >> 1, min_intv, scratch, mem1).await;
+            out.extend(mem1.iter().filter(|iv| long_enough(iv)));
+        }
+    };
+    // Pass 3: LAST-like seeds. bwa hands `max_mem_intv` (a u64) to an int
+    // parameter, and compares sizes with it as u64 again.
+    let last_like_seeds = async {
+        if opts.max_mem_intv > 0 {
+            let max_intv = opts.max_mem_intv as i32 as u64;
+            let min_len = opts.min_seed_len as i64;
+            let mut x = 0;
+            while x < len {
+                if query[x] < 4 {
+                    let (next, seed) = seed_strategy1_in(index, query, x, min_len, max_intv).await;
+                    x = next;
+                    if let Some(seed) = seed.filter(|s| s.x[2] > 0) {
+                        last_like.push(seed);
+                    }
+                } else {
+                    x += 1;
+                }
+            }
+        }
+    };
+    run_both(smems, last_like_seeds);
+    out.extend_from_slice(last_like);
 
     ks_introsort(out, |a, b| a.info < b.info);
 }
@@ -176,5 +196,10 @@ impl BiIndex for crate::index::FmIndex {
     #[inline]
     fn extend(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4] {
         crate::index::FmIndex::extend(self, ik, is_back)
+    }
+
+    #[inline(always)]
+    fn prefetch_extend(&self, ik: &BiInterval, is_back: bool) {
+        crate::index::FmIndex::prefetch_extend(self, ik, is_back)
     }
 }

@@ -2,6 +2,7 @@
 //! (`bwt.c: bwt_smem1a` with `max_intv = 0`, spec §4.1) and the LAST-like
 //! seed starting at one (`bwt_seed_strategy1`, spec §4.4).
 
+use super::interleave::{block_on, Ext};
 use super::{pack_span, span_start, BiIndex, BiInterval};
 
 /// The two interval lists [`smem1`] alternates between (bwa's `tmpvec`),
@@ -39,6 +40,25 @@ pub fn smem1<I: BiIndex + ?Sized>(
     scratch: &mut SmemScratch,
     mem: &mut Vec<BiInterval>,
 ) -> usize {
+    block_on(smem1_in(
+        Ext::plain(index),
+        query,
+        x,
+        min_intv,
+        scratch,
+        mem,
+    ))
+}
+
+/// [`smem1`] as a search that may give way at each extension.
+pub(crate) async fn smem1_in<I: BiIndex + ?Sized>(
+    index: Ext<'_, I>,
+    query: &[u8],
+    x: usize,
+    min_intv: u64,
+    scratch: &mut SmemScratch,
+    mem: &mut Vec<BiInterval>,
+) -> usize {
     mem.clear();
     let len = query.len();
     debug_assert!(x < len);
@@ -59,7 +79,7 @@ pub fn smem1<I: BiIndex + ?Sized>(
             cands.push(ik);
             break;
         }
-        let ok = index.extend(&ik, false)[3 - c as usize];
+        let ok = index.extend(ik, false).await[3 - c as usize];
         if ok.x[2] != ik.x[2] {
             cands.push(ik);
             if ok.x[2] < min_intv {
@@ -89,10 +109,19 @@ pub fn smem1<I: BiIndex + ?Sized>(
         };
         let start = (i + 1) as usize;
         next.clear();
+        if c.is_some() {
+            // The candidates' extensions are independent: start all their
+            // loads at once.
+            for p in cands.iter().skip(1) {
+                index.prefetch(p, true);
+            }
+        }
         for p in cands.iter() {
-            let grown = c
-                .map(|c| index.extend(p, true)[c])
-                .filter(|ok| ok.x[2] >= min_intv);
+            let grown = match c {
+                Some(c) => Some(index.extend(*p, true).await[c]),
+                None => None,
+            }
+            .filter(|ok| ok.x[2] >= min_intv);
             match grown {
                 None => {
                     // An SMEM, unless a longer match still grows here or one
@@ -134,6 +163,23 @@ pub fn seed_strategy1<I: BiIndex + ?Sized>(
     min_len: i64,
     max_intv: u64,
 ) -> (usize, Option<BiInterval>) {
+    block_on(seed_strategy1_in(
+        Ext::plain(index),
+        query,
+        x,
+        min_len,
+        max_intv,
+    ))
+}
+
+/// [`seed_strategy1`] as a search that may give way at each extension.
+pub(crate) async fn seed_strategy1_in<I: BiIndex + ?Sized>(
+    index: Ext<'_, I>,
+    query: &[u8],
+    x: usize,
+    min_len: i64,
+    max_intv: u64,
+) -> (usize, Option<BiInterval>) {
     let len = query.len();
     debug_assert!(x < len);
     if query[x] > 3 {
@@ -144,7 +190,7 @@ pub fn seed_strategy1<I: BiIndex + ?Sized>(
         if c > 3 {
             return (i + 1, None);
         }
-        let mut ok = index.extend(&ik, false)[3 - c as usize];
+        let mut ok = index.extend(ik, false).await[3 - c as usize];
         if ok.x[2] < max_intv && (i - x) as i64 >= min_len {
             ok.info = pack_span(x, i + 1);
             return (i + 1, Some(ok));
