@@ -203,16 +203,20 @@ fn bad_index_files() {
     let check = |name: &str, bytes: &[u8], needles: &[&str]| {
         let p = dir.path().join(name);
         fs::write(&p, bytes).unwrap();
-        let out = ferrous()
-            .args(["mem"])
-            .arg(&p)
-            .arg(&reads)
-            .output()
-            .unwrap();
-        let mut all = vec![name];
-        all.extend(needles);
-        assert_one_line_error(&out, &all);
-        assert!(out.stdout.is_empty(), "{name}: wrote output");
+        // Read into memory (the default) or mapped: the same checks.
+        for mode in [&[][..], &["--mmap-index"][..]] {
+            let out = ferrous()
+                .args(["mem"])
+                .args(mode)
+                .arg(&p)
+                .arg(&reads)
+                .output()
+                .unwrap();
+            let mut all = vec![name];
+            all.extend(needles);
+            assert_one_line_error(&out, &all);
+            assert!(out.stdout.is_empty(), "{name} {mode:?}: wrote output");
+        }
     };
     check("empty.fmi", b"", &["not a ferrous index"]);
     check("text.fmi", b">chr1\nACGT\n", &["not a ferrous index"]);
@@ -232,6 +236,30 @@ fn bad_index_files() {
         bad[at] ^= 0x41;
         check(&format!("flip{k}.fmi"), &bad, &["checksum"]);
     }
+}
+
+/// A mapped index (`--mmap-index`) aligns exactly as one read into memory.
+#[test]
+fn mapped_index_gives_the_same_sam() {
+    let idx = indexed();
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = (dir.path().join("r1.fq"), dir.path().join("r2.fq"));
+    fs::write(&r1, fastq_head("reads_1.fq.gz", 200)).unwrap();
+    fs::write(&r2, fastq_head("reads_2.fq.gz", 200)).unwrap();
+    let run = |mode: &[&str]| {
+        let out = ferrous()
+            .arg("mem")
+            .args(mode)
+            .arg(idx.reference())
+            .args([&r1, &r2])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{mode:?}: {}", stderr(&out));
+        without_pg(&out.stdout)
+    };
+    let loaded = run(&[]);
+    assert!(loaded.lines().count() > 400);
+    assert_eq!(loaded, run(&["--mmap-index"]));
 }
 
 /// bwa writes what it writes on `-o`-less runs; compare ours to it.

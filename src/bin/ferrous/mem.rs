@@ -2,7 +2,6 @@
 
 use anyhow::Context;
 
-use ferrous::index::FmIndex;
 use ferrous::pipeline::{run_paired_end, run_single_end, Aligner, RunError};
 use ferrous::reads::{BatchReader, Layout};
 
@@ -11,8 +10,7 @@ use crate::output::{write_sam, BodyError};
 
 pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve_for_reads(args.reads2.as_ref())?;
-    let index = FmIndex::open(&args.index)
-        .with_context(|| format!("opening the index {}", args.index.display()))?;
+    let index = crate::stage::open_index(&args.index, args.opts.mmap_index)?;
     let reader = open_reads(
         &args.reads1,
         args.reads2.as_deref(),

@@ -25,8 +25,14 @@ fn report(opt: &MemOptions, name: &str, s: &StageSummary, level: i32) {
     }
 }
 
-fn open_index(path: &std::path::Path) -> anyhow::Result<FmIndex> {
-    FmIndex::open(path).with_context(|| format!("opening the index {}", path.display()))
+/// Opens and checks the index, read into memory or (`--mmap-index`) mapped.
+pub fn open_index(path: &std::path::Path, mapped: bool) -> anyhow::Result<FmIndex> {
+    let index = if mapped {
+        FmIndex::open_mapped(path)
+    } else {
+        FmIndex::open(path)
+    };
+    index.with_context(|| format!("opening the index {}", path.display()))
 }
 
 pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
@@ -54,7 +60,7 @@ pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
 
 pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
-    let index = open_index(&args.index)?;
+    let index = open_index(&args.index, args.opts.mmap_index)?;
     let pool = thread_pool(opt.n_threads)?;
     let aligner = Aligner::new(&index, &opt);
     let summary = pool.install(|| run_step(step, &aligner, &args.input, &args.output))?;
@@ -64,7 +70,7 @@ pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
 
 pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
-    let index = open_index(&args.index)?;
+    let index = open_index(&args.index, args.opts.mmap_index)?;
     let pool = thread_pool(opt.n_threads)?;
     let aligner = Aligner::new(&index, &opt);
     let argv: Vec<String> = std::env::args().collect();
