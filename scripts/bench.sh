@@ -38,12 +38,14 @@ command -v bwa >/dev/null && run bwa bwa mem -t "$t" "$idx/ref.fa" "$r1" "$r2"
 command -v bwa-mem2 >/dev/null && run bwa-mem2 bwa-mem2 mem -t "$t" "$idx/ref.fa" "$r1" "$r2"
 command -v minimap2 >/dev/null && run minimap2 minimap2 -ax sr -t "$t" "$idx/ref.fa" "$r1" "$r2"
 
-printf "%-10s %8s %8s %6s %9s %9s\n" tool wall_s cpu_s cores peak_MB vs_bwa
+# Wall time relative to another tool's, or "-" when that one did not run.
+ratio() { [ -n "${wall[$2]:-}" ] && echo "scale=2; ${wall[$1]} / ${wall[$2]}" | bc || echo -; }
+printf "%-10s %8s %8s %6s %9s %9s %12s\n" tool wall_s cpu_s cores peak_MB vs_bwa vs_bwa-mem2
 for name in ferrous bwa bwa-mem2 minimap2; do
   [ -n "${wall[$name]:-}" ] || continue
-  ratio=-; [ -n "${wall[bwa]:-}" ] && ratio=$(echo "scale=2; ${wall[$name]} / ${wall[bwa]}" | bc)
-  printf "%-10s %8s %8s %6s %9s %9s\n" "$name" "${wall[$name]}" "${cpu[$name]}" \
-    "$(echo "scale=2; ${cpu[$name]} / ${wall[$name]}" | bc)" "$((rss[$name] / 1024))" "$ratio"
+  printf "%-10s %8s %8s %6s %9s %9s %12s\n" "$name" "${wall[$name]}" "${cpu[$name]}" \
+    "$(echo "scale=2; ${cpu[$name]} / ${wall[$name]}" | bc)" "$((rss[$name] / 1024))" \
+    "$(ratio "$name" bwa)" "$(ratio "$name" bwa-mem2)"
 done
 if [ -n "${wall[bwa]:-}" ] && [ -f "$samcmp" ]; then
   python3 "$samcmp" "$out/ferrous.sam" "$out/bwa.sam" | tail -1
