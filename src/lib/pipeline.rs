@@ -30,7 +30,7 @@ use crate::index::FmIndex;
 use crate::options::MemOptions;
 use crate::reads::{BatchReader, Layout, ReadBatch, ReadsError};
 use crate::region::{plan_se, sort_dedup_patch, AlnReg, OutputFlags, PatchContext, ReadPlan};
-use crate::seed::{collect_intervals, BiInterval, SeedWorkspace};
+use crate::seed::{collect_intervals, collect_intervals_two, BiInterval, SeedWorkspace};
 
 mod files;
 mod paired;
@@ -163,6 +163,29 @@ impl<'a> Aligner<'a> {
         self.extend_read(ws);
     }
 
+    /// [`Aligner::find_regions`] of two reads, their seeding interleaved
+    /// ([`Aligner::seed_two`]).
+    pub(crate) fn find_regions_two(&self, a: &mut ReadWorkspace, b: &mut ReadWorkspace) {
+        self.seed_two(a, b);
+        for ws in [a, b] {
+            self.chain_read(ws);
+            self.extend_read(ws);
+        }
+    }
+
+    /// [`Aligner::seed_read`] of two reads at once: their FM-index searches
+    /// take turns so that their cache misses overlap; each read gets the
+    /// intervals `seed_read` gives it.
+    pub(crate) fn seed_two(&self, a: &mut ReadWorkspace, b: &mut ReadWorkspace) {
+        collect_intervals_two(
+            self.index,
+            [&a.query, &b.query],
+            self.opt,
+            [&mut a.seed, &mut b.seed],
+            [&mut a.intervals, &mut b.intervals],
+        );
+    }
+
     /// Seeding: the SMEM intervals of `ws.query`, left in `ws.intervals`.
     pub(crate) fn seed_read(&self, ws: &mut ReadWorkspace) {
         collect_intervals(
@@ -280,6 +303,24 @@ impl<'a> Aligner<'a> {
         self.align_single_id(batch, i, batch.first_read + i as u64, ws, out);
     }
 
+    /// [`Aligner::align_single`] of reads `i` and `i + 1`, their seeding
+    /// interleaved; the same SAM lines, in order.
+    fn align_single_two(
+        &self,
+        batch: &ReadBatch,
+        i: usize,
+        a: &mut ReadWorkspace,
+        b: &mut ReadWorkspace,
+        out: &mut Vec<u8>,
+    ) {
+        Self::load_query(batch, i, a);
+        Self::load_query(batch, i + 1, b);
+        self.find_regions_two(a, b);
+        let id = batch.first_read + i as u64;
+        self.emit_single(batch, i, id, a, out);
+        self.emit_single(batch, i + 1, id + 1, b, out);
+    }
+
     /// [`Aligner::align_single`] with the read id given: smart pairing
     /// numbers the single reads of a batch apart from the pairs.
     fn align_single_id(
@@ -379,10 +420,16 @@ impl<'a> Aligner<'a> {
         for group in (0..n_chunks).step_by(GROUP_CHUNKS) {
             let chunks: Vec<Vec<u8>> = (group..(group + GROUP_CHUNKS).min(n_chunks))
                 .into_par_iter()
-                .map_init(ReadWorkspace::default, |ws, c| {
+                .map_init(<[ReadWorkspace; 2]>::default, |[a, b], c| {
                     let mut out = Vec::with_capacity(CHUNK * 600);
-                    for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                        self.align_single(batch, i, ws, &mut out);
+                    let end = ((c + 1) * CHUNK).min(n);
+                    // Two reads at a time, their seeding interleaved.
+                    for i in (c * CHUNK..end).step_by(2) {
+                        if i + 1 < end {
+                            self.align_single_two(batch, i, a, b, &mut out);
+                        } else {
+                            self.align_single(batch, i, a, &mut out);
+                        }
                     }
                     out
                 })

@@ -215,13 +215,25 @@ impl Aligner<'_> {
         let pieces = reads
             .par_chunks(REGION_PIECE)
             .map_init(
-                || (ReadWorkspace::default(), RegionPiece::default()),
-                |(ws, piece), chunk| {
+                || {
+                    let ws = || ReadWorkspace::default();
+                    (ws(), ws(), RegionPiece::default())
+                },
+                |(ws, ws2, piece), chunk| {
                     piece.clear();
-                    for &r in chunk {
-                        Self::load_query(batch, r, ws);
-                        self.find_regions(ws);
-                        piece.push_read(&ws.regs);
+                    // Two reads at a time, their seeding interleaved.
+                    for two in chunk.chunks(2) {
+                        if let [r, r2] = *two {
+                            Self::load_query(batch, r, ws);
+                            Self::load_query(batch, r2, ws2);
+                            self.find_regions_two(ws, ws2);
+                            piece.push_read(&ws.regs);
+                            piece.push_read(&ws2.regs);
+                        } else {
+                            Self::load_query(batch, two[0], ws);
+                            self.find_regions(ws);
+                            piece.push_read(&ws.regs);
+                        }
                     }
                     piece.exact()
                 },

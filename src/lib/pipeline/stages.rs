@@ -51,14 +51,32 @@ where
     C: Columns,
     F: Fn(&mut ReadWorkspace, usize, &mut C) + Sync,
 {
+    per_chunk(reads, |ws: &mut ReadWorkspace, chunk, piece| {
+        for i in chunk {
+            step(ws, i, piece);
+        }
+    })
+}
+
+/// Runs `step` on every chunk of reads (a range of read numbers) of
+/// `reads` in parallel, each into its own piece with a workspace `W` kept
+/// per task, and joins the pieces in read order.
+fn per_chunk<C, W, F>(reads: &ReadBatch, step: F) -> C
+where
+    C: Columns,
+    W: Default + Send,
+    F: Fn(&mut W, std::ops::Range<usize>, &mut C) + Sync,
+{
     let n = reads.len();
     let pieces: Vec<C> = (0..n.div_ceil(READ_CHUNK))
         .into_par_iter()
-        .map_init(ReadWorkspace::default, |ws, c| {
+        .map_init(W::default, |ws, c| {
             let mut piece = C::default();
-            for i in c * READ_CHUNK..((c + 1) * READ_CHUNK).min(n) {
-                step(ws, i, &mut piece);
-            }
+            step(
+                ws,
+                c * READ_CHUNK..((c + 1) * READ_CHUNK).min(n),
+                &mut piece,
+            );
             piece
         })
         .collect();
@@ -162,11 +180,25 @@ pub(crate) fn units(reads: &ReadBatch, layout: Layout) -> Vec<Unit> {
 impl Aligner<'_> {
     /// `ferrous seed`: the SMEM intervals of every read.
     pub fn seed_batch(&self, reads: &ReadBatch) -> SeedBatch {
-        per_read(reads, |ws, i, out: &mut SeedBatch| {
-            Self::load_query(reads, i, ws);
-            self.seed_read(ws);
-            out.push_read(&ws.intervals);
-        })
+        per_chunk(
+            reads,
+            |[a, b]: &mut [ReadWorkspace; 2], chunk, out: &mut SeedBatch| {
+                // Two reads at a time, their seeding interleaved, as `mem` runs it.
+                let end = chunk.end;
+                for i in chunk.step_by(2) {
+                    Self::load_query(reads, i, a);
+                    if i + 1 < end {
+                        Self::load_query(reads, i + 1, b);
+                        self.seed_two(a, b);
+                        out.push_read(&a.intervals);
+                        out.push_read(&b.intervals);
+                    } else {
+                        self.seed_read(a);
+                        out.push_read(&a.intervals);
+                    }
+                }
+            },
+        )
     }
 
     /// `ferrous chain`: the filtered chains of every read's seeds.

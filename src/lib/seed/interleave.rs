@@ -118,18 +118,28 @@ pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
 
 /// Polls `a` and `b` in turn until both are done.
 pub(crate) fn run_both(a: impl Future<Output = ()>, b: impl Future<Output = ()>) {
+    block_on(join(a, b));
+}
+
+/// A future of `a` and `b` together: each poll polls both (until done), so
+/// that searches nested in joins still take turns at every give-way.
+pub(crate) async fn join(a: impl Future<Output = ()>, b: impl Future<Output = ()>) {
     let (mut a, mut b) = (pin!(a), pin!(b));
-    let waker = noop_waker();
-    let mut cx = Context::from_waker(&waker);
     let (mut a_done, mut b_done) = (false, false);
-    while !(a_done && b_done) {
+    std::future::poll_fn(|cx| {
         if !a_done {
-            a_done = a.as_mut().poll(&mut cx).is_ready();
+            a_done = a.as_mut().poll(cx).is_ready();
         }
         if !b_done {
-            b_done = b.as_mut().poll(&mut cx).is_ready();
+            b_done = b.as_mut().poll(cx).is_ready();
         }
-    }
+        if a_done && b_done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

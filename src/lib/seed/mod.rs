@@ -27,7 +27,7 @@ pub(crate) mod naive;
 
 pub use smem::{seed_strategy1, smem1, SmemScratch};
 
-use interleave::{run_both, Ext};
+use interleave::{block_on, join, run_both, Ext};
 use smem::{seed_strategy1_in, smem1_in};
 
 use crate::options::MemOptions;
@@ -110,6 +110,36 @@ pub fn collect_intervals<I: BiIndex + ?Sized>(
     ws: &mut SeedWorkspace,
     out: &mut Vec<BiInterval>,
 ) {
+    block_on(seed_passes(Ext::interleaved(index), query, opts, ws, out));
+}
+
+/// [`collect_intervals`] of two reads at once: their searches (two per
+/// read) take turns, so that four occurrence-block misses are in flight.
+/// Each read's result is what [`collect_intervals`] gives it.
+pub fn collect_intervals_two<I: BiIndex + ?Sized>(
+    index: &I,
+    queries: [&[u8]; 2],
+    opts: &MemOptions,
+    ws: [&mut SeedWorkspace; 2],
+    out: [&mut Vec<BiInterval>; 2],
+) {
+    let index = Ext::interleaved(index);
+    let [ws0, ws1] = ws;
+    let [out0, out1] = out;
+    run_both(
+        seed_passes(index, queries[0], opts, ws0, out0),
+        seed_passes(index, queries[1], opts, ws1, out1),
+    );
+}
+
+/// The three passes of [`collect_intervals`] through `index`.
+async fn seed_passes<I: BiIndex + ?Sized>(
+    index: Ext<'_, I>,
+    query: &[u8],
+    opts: &MemOptions,
+    ws: &mut SeedWorkspace,
+    out: &mut Vec<BiInterval>,
+) {
     out.clear();
     let len = query.len();
     let min_seed_len = opts.min_seed_len as i64;
@@ -120,7 +150,6 @@ pub fn collect_intervals<I: BiIndex + ?Sized>(
 
     // Passes 1 and 2 (one search after another) and pass 3 are
     // independent: run them in turn so that their cache misses overlap.
-    let index = Ext::interleaved(index);
     let SeedWorkspace {
         scratch,
         mem1,
@@ -177,7 +206,7 @@ pub fn collect_intervals<I: BiIndex + ?Sized>(
             }
         }
     };
-    run_both(smems, last_like_seeds);
+    join(smems, last_like_seeds).await;
     out.extend_from_slice(last_like);
 
     ks_introsort(out, |a, b| a.info < b.info);

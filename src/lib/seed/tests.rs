@@ -287,7 +287,38 @@ proptest! {
         // A warm workspace gives the same answer.
         let mut again = Vec::new();
         collect_intervals(&idx, &q, &opts, &mut ws, &mut again);
-        prop_assert_eq!(got, again);
+        prop_assert_eq!(&got, &again);
+    }
+
+    /// Two reads seeded together, their searches interleaved, get what
+    /// each gets alone (either read may finish first).
+    #[test]
+    fn collect_two_matches_one_at_a_time(
+        forward in repetitive_text(30, 1..12, 10),
+        qspecs in (query_strategy(300), query_strategy(300)),
+        seed in any::<u64>(),
+        k in 2i32..10,
+        split_width in 1i32..6,
+        max_mem_intv in 0u64..6,
+    ) {
+        let idx = NaiveBiIndex::new(&forward);
+        let q0 = make_query(idx.text(), qspecs.0, seed);
+        let q1 = make_query(idx.text(), qspecs.1, seed ^ 0x9e37_79b9);
+        let opts = small_opts(k, split_width, max_mem_intv);
+        let (mut ws0, mut ws1) = (SeedWorkspace::new(), SeedWorkspace::new());
+        let (mut got0, mut got1) = (Vec::new(), Vec::new());
+        collect_intervals_two(
+            &idx,
+            [&q0, &q1],
+            &opts,
+            [&mut ws0, &mut ws1],
+            [&mut got0, &mut got1],
+        );
+        let mut alone = Vec::new();
+        collect_intervals(&idx, &q0, &opts, &mut ws0, &mut alone);
+        prop_assert_eq!(&got0, &alone);
+        collect_intervals(&idx, &q1, &opts, &mut ws1, &mut alone);
+        prop_assert_eq!(&got1, &alone);
     }
 }
 
