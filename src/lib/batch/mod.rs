@@ -298,7 +298,7 @@ impl BatchFile {
                 reads.len()
             ));
         }
-        if h.layout == Layout::Paired && reads.len() % 2 != 0 {
+        if h.layout == Layout::Paired && !reads.len().is_multiple_of(2) {
             return Err(format!(
                 "paired batch with an odd number of reads ({})",
                 reads.len()

@@ -136,8 +136,8 @@ impl SeedBatch {
         let bad = (0..self.x0.len()).find(|&j| {
             let size = self.size[j];
             size == 0
-                || self.x0[j].checked_add(size).map_or(true, |e| e > rows)
-                || self.x1[j].checked_add(size).map_or(true, |e| e > rows)
+                || self.x0[j].checked_add(size).is_none_or(|e| e > rows)
+                || self.x1[j].checked_add(size).is_none_or(|e| e > rows)
         });
         match bad {
             Some(j) => Err(format!(

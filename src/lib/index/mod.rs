@@ -86,7 +86,7 @@ impl<T> RawSlice<T> {
     unsafe fn new(bytes: &[u8], at: usize, len: usize) -> Self {
         debug_assert!(at + len <= bytes.len());
         let ptr = bytes.as_ptr().add(at) as *const T;
-        debug_assert!(ptr as usize % std::mem::align_of::<T>() == 0);
+        debug_assert!((ptr as usize).is_multiple_of(std::mem::align_of::<T>()));
         RawSlice {
             ptr,
             len: len / std::mem::size_of::<T>(),

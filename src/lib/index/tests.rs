@@ -70,7 +70,7 @@ fn fasta_strategy() -> impl Strategy<Value = String> {
                     .copied()
                     .collect();
                 let mid = s.len() / 2;
-                s.splice(mid..mid, std::iter::repeat(b'N').take(ns));
+                s.splice(mid..mid, std::iter::repeat_n(b'N', ns));
                 s
             }),
     ];

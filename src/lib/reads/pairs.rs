@@ -125,7 +125,7 @@ impl BatchReader {
                 }
                 size += out.seq_len(n - 1) as i64;
             }
-            if size >= batch_bases && out.len() % 2 == 0 {
+            if size >= batch_bases && out.len().is_multiple_of(2) {
                 break;
             }
         }

@@ -126,14 +126,14 @@ pub(crate) async fn smem1_in<I: BiIndex + ?Sized>(
                 None => {
                     // An SMEM, unless a longer match still grows here or one
                     // with the same start was already reported.
-                    if next.is_empty() && mem.last().map_or(true, |m| start < span_start(m)) {
+                    if next.is_empty() && mem.last().is_none_or(|m| start < span_start(m)) {
                         let mut m = *p;
                         m.info |= (start as u64) << 32;
                         mem.push(m);
                     }
                 }
                 Some(mut ok) => {
-                    if next.last().map_or(true, |l| l.x[2] != ok.x[2]) {
+                    if next.last().is_none_or(|l| l.x[2] != ok.x[2]) {
                         ok.info = p.info;
                         next.push(ok);
                     }
