@@ -5,8 +5,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ferrous::extend::{
-    extend_banded, extend_banded_scalar, gen_cigar, local_align, CigarWorkspace, ExtendParams,
-    ExtendResult, ExtendWorkspace, GapPenalties, LocalFlags, LocalWorkspace,
+    extend_banded, extend_banded_scalar, gen_cigar, local_align, local_align_many, CigarWorkspace,
+    ExtendParams, ExtendResult, ExtendWorkspace, GapPenalties, LocalFlags, LocalJob,
+    LocalWorkspace,
 };
 use ferrous::options::MemOptions;
 
@@ -141,4 +142,37 @@ fn main() {
             s
         },
     );
+    // The same two workloads through `local_align_many`, as mate rescue
+    // runs them: side by side, four at a time, where the CPU has AVX-512BW.
+    let mut out = Vec::new();
+    for (found, name) in [
+        (true, "local_align_many 150x550, u8, with start"),
+        (false, "local_align_many 150x600, u8, nothing found"),
+    ] {
+        let jobs: Vec<LocalJob<'_>> = cases
+            .iter()
+            .enumerate()
+            .map(|(k, (q, _))| {
+                let target = if found {
+                    &windows[k][..]
+                } else {
+                    let w = &windows[(k + 1) % windows.len()];
+                    &w[..w.len().min(600)]
+                };
+                LocalJob {
+                    query: q,
+                    target,
+                    flags,
+                }
+            })
+            .collect();
+        time(name, reps * jobs.len(), || {
+            let mut s = 0i64;
+            for _ in 0..reps {
+                local_align_many(&mut lws, &jobs, &mat, gaps, &mut out);
+                s += out.iter().map(|r| i64::from(r.score)).sum::<i64>();
+            }
+            s
+        });
+    }
 }

@@ -33,7 +33,9 @@ pub use ksw_extend::{
     extend_banded, extend_banded_scalar, ExtendParams, ExtendResult, ExtendWorkspace,
 };
 pub use ksw_global::{global_banded, GlobalWorkspace};
-pub use ksw_local::{local_align, LocalFlags, LocalResult, LocalWorkspace};
+pub use ksw_local::{
+    local_align, local_align_many, LocalFlags, LocalJob, LocalResult, LocalWorkspace,
+};
 
 /// A 5x5 substitution matrix, `mat[ref * 5 + query]`.
 pub type ScoreMatrix = [i8; 25];

@@ -8,7 +8,31 @@
 //! the deletion scores. This module emulates that kernel lane by lane in
 //! scalar code, saturation included, so its results are bwa's in every
 //! corner case (a plain padded Gotoh differs when an insertion costs no
-//! more to open than to extend).
+//! more to open than to extend). The packed kernels run the same
+//! recurrences on real registers; [`local_align_many`] runs four alignments
+//! side by side (AVX-512BW), one per 128-bit lane.
+//!
+//! # The lazy-F pass in closed form
+//!
+//! bwa's lazy-F pass carries the insertion score `f` out of the last
+//! segment into the next lane up, then walks the segments (up to 16
+//! times), raising `H` to `f` and lowering `f` by the extension penalty,
+//! and stops at the first segment where, in every lane, the lowered `f` is
+//! at most `H - (open + extend)` there. `f` is never raised from `H`, so
+//! what the whole pass can give a cell is fixed before it starts: the best
+//! of the carries out of the lanes below, each lowered by the extension
+//! penalty once per segment it travels. When opening costs more than
+//! extending, stopping early loses none of it: at a segment where `H` was
+//! just raised, `f - extend > H - (open + extend)` unless `f` is spent, so
+//! the pass stops only at segments it left alone, where the main loop's own
+//! insertion score already covers what `f` would still bring, in this lane
+//! and (through the carries out of it) in the lanes above. So the pass's
+//! result is every carry applied, which the packed kernels compute with a
+//! prefix scan over the lanes and one walk over the segments, after bwa's
+//! first step has shown that anything is left to carry. With a free
+//! insertion open the stopping test can pass at a segment just raised, so
+//! there they walk as bwa does. The lane emulation ([`Pass::run_lanes`])
+//! keeps bwa's loop; the tests compare the two.
 
 use super::{max_score, GapPenalties, ScoreMatrix};
 
@@ -554,8 +578,8 @@ mod simd {
         let e_ins = W::penalty(g.e_ins);
         let bias = _mm_set1_epi8(shift as u8 as i8);
         let zero = _mm_setzero_si128();
-        // The lazy-F pass in closed form (see there) needs insertions that
-        // cost more to open than to extend.
+        // The lazy-F pass in closed form (module documentation) needs
+        // insertions that cost more to open than to extend.
         let closed_form = g.o_ins > 0;
         let step = (slen as i32).saturating_mul(g.e_ins);
         let decay = [1, 2, 4, 8].map(|k| W::penalty(step.saturating_mul(k)));
@@ -607,11 +631,7 @@ mod simd {
             let f1 = W::sub0(f, e_ins);
             if !W::all_le(f1, W::sub0(h, oe_ins)) {
                 if closed_form {
-                    // Where opening an insertion costs more than extending
-                    // one, the loop below stops only where nothing it would
-                    // still carry can raise a score, so its H is every carry
-                    // applied: per lane the best carry arriving from the
-                    // lanes below, decaying along the segments.
+                    // Every carry applied (module documentation).
                     let mut c = W::carry_scan(f, &decay);
                     for j in 0..slen {
                         *hcp.add(j) = W::max(*hcp.add(j), c);
@@ -681,7 +701,7 @@ fn first_pass<'a>(mat: &'a ScoreMatrix, gaps: GapPenalties, flags: LocalFlags) -
 fn wants_start(flags: LocalFlags, r: &LocalResult) -> bool {
     // `r.qe < 0` only after an 8-bit overflow; bwa's start pass is
     // undefined then.
-    flags.start && !flags.min_score.is_some_and(|m| r.score < (m & 0xffff)) && r.qe >= 0
+    flags.start && flags.min_score.is_none_or(|m| r.score >= (m & 0xffff)) && r.qe >= 0
 }
 
 /// The start pass's inputs after a first pass giving `r`: the query up to
