@@ -15,7 +15,7 @@ use crate::region::{
     approx_mapq_se, mark_primary_se, reorder_primary5, select_records, AlnReg, PrimaryScratch,
     XaGroups,
 };
-use crate::rescue::{mate_sw, RescueWorkspace};
+use crate::rescue::{RescuePair, RescuePlan};
 
 /// Pairs finished per rayon task.
 const PAIR_CHUNK: usize = 32;
@@ -25,8 +25,9 @@ const PAIR_CHUNK: usize = 32;
 pub struct PairWorkspace {
     pub(super) read: ReadWorkspace,
     queries: [Vec<u8>; 2],
-    anchors: Vec<AlnReg>,
-    rescue: RescueWorkspace,
+    /// The pairs of one group, loaded for mate rescue.
+    pub(super) slots: Vec<RescuePair>,
+    rescue: RescuePlan,
     primary: PrimaryScratch,
     pair: PairScratch,
     xa: XaGroups,
@@ -35,6 +36,36 @@ pub struct PairWorkspace {
     mates: Vec<Aln>,
     /// The two reads' regions, loaded from a batch's region store.
     pub(super) staged: [Vec<AlnReg>; 2],
+}
+
+impl PairWorkspace {
+    /// Makes `n` slots ready and fills slot `k` with `load(k, slot)`.
+    pub(super) fn fill_slots(&mut self, n: usize, mut load: impl FnMut(usize, &mut RescuePair)) {
+        if self.slots.len() < n {
+            self.slots.resize_with(n, RescuePair::default);
+        }
+        for (k, slot) in self.slots[..n].iter_mut().enumerate() {
+            load(k, slot);
+        }
+    }
+
+    /// Runs `f` on the regions of the pair in slot `k`, with its bases in
+    /// `self.queries` (where [`Aligner::emit_pair`] wants them).
+    pub(super) fn emit_slot<R>(
+        &mut self,
+        k: usize,
+        f: impl FnOnce([&mut Vec<AlnReg>; 2], &mut PairWorkspace) -> R,
+    ) -> R {
+        let slot = &mut self.slots[k];
+        std::mem::swap(&mut self.queries, &mut slot.queries);
+        let mut regs = std::mem::take(&mut slot.regs);
+        let [a0, a1] = &mut regs;
+        let r = f([a0, a1], self);
+        let slot = &mut self.slots[k];
+        slot.regs = regs;
+        std::mem::swap(&mut self.queries, &mut slot.queries);
+        r
+    }
 }
 
 /// Reads per piece of a batch's region store; even, so that the two reads
@@ -200,8 +231,8 @@ impl BatchRegions {
     /// end of the store.
     fn release(&mut self, start: usize, end: usize) {
         let (first, last) = (start / REGION_PIECE, end.div_ceil(REGION_PIECE));
-        debug_assert!(start % REGION_PIECE == 0);
-        debug_assert!(end % REGION_PIECE == 0 || last == self.pieces.len());
+        debug_assert!(start.is_multiple_of(REGION_PIECE));
+        debug_assert!(end.is_multiple_of(REGION_PIECE) || last == self.pieces.len());
         for p in &mut self.pieces[first..last] {
             *p = RegionPiece::default();
         }
@@ -281,8 +312,8 @@ impl Aligner<'_> {
     /// group of pairs at a time, in input order, as each group is done.
     pub fn align_batch_paired_to(&self, batch: &ReadBatch, sink: &mut TextSink) {
         let reads: Vec<usize> = (0..batch.len() & !1).collect();
-        self.align_pairs(batch, &reads, batch.first_read >> 1, PAIR_CHUNK, |texts| {
-            sink.put_all(texts)
+        self.align_pairs(batch, &reads, batch.first_read >> 1, |texts| {
+            sink.put_all(texts.into_iter().map(|(text, _)| text).collect())
         });
     }
 
@@ -318,10 +349,14 @@ impl Aligner<'_> {
         if !sp.pairs.is_empty() {
             let first = (batch.first_read + sp.singles.len() as u64) >> 1;
             let mut k = 0;
-            self.align_pairs(batch, &sp.pairs, first, 1, |texts| {
-                for t in texts {
-                    per_read[sp.pairs[2 * k]] = t;
-                    k += 1;
+            self.align_pairs(batch, &sp.pairs, first, |texts| {
+                for (text, ends) in texts {
+                    let mut at = 0;
+                    for end in ends {
+                        per_read[sp.pairs[2 * k]] = text[at..end].to_vec();
+                        at = end;
+                        k += 1;
+                    }
                 }
             });
         }
@@ -329,46 +364,49 @@ impl Aligner<'_> {
     }
 
     /// bwa's paired `mem_process_seqs` over the reads `reads` of `batch`
-    /// (mates at `2k`, `2k + 1`): regions, model, then each pair finished in
-    /// parallel. Hands `take` the text of `chunk` pairs per element, a
-    /// group of elements at a time, in order.
+    /// (mates at `2k`, `2k + 1`): regions, model, then the pairs finished
+    /// in parallel, [`PAIR_CHUNK`] at a time. Hands `take` the text of
+    /// each chunk and where each of its pairs' text ends, a group of
+    /// chunks at a time, in order.
     fn align_pairs(
         &self,
         batch: &ReadBatch,
         reads: &[usize],
         first_pair: u64,
-        chunk: usize,
-        mut take: impl FnMut(Vec<Vec<u8>>),
+        mut take: impl FnMut(Vec<(Vec<u8>, Vec<usize>)>),
     ) {
         let mut regions = self.regions_of(batch, reads);
         let pes = self.pair_stats(reads.len() / 2, |p, [a, b]| {
             regions.read_into(2 * p, a);
             regions.read_into(2 * p + 1, b);
         });
-        let group = 2 * chunk * GROUP_CHUNKS;
+        let group = 2 * PAIR_CHUNK * GROUP_CHUNKS;
         for (g, reads) in reads.chunks(group).enumerate() {
             let base = g * group;
             let regions_ref = &regions;
             let texts = reads
-                .par_chunks(2 * chunk)
+                .par_chunks(2 * PAIR_CHUNK)
                 .enumerate()
                 .map_init(PairWorkspace::default, |ws, (c, idx)| {
-                    let mut out = Vec::with_capacity(chunk * 1200);
-                    for (k, idx) in idx.chunks_exact(2).enumerate() {
-                        let at = base + 2 * (c * chunk + k);
-                        let id = first_pair + (at / 2) as u64;
-                        self.finish_pair(
-                            batch,
-                            [idx[0], idx[1]],
-                            regions_ref,
-                            at,
-                            id,
-                            &pes,
-                            ws,
-                            &mut out,
-                        );
+                    let first = base + 2 * c * PAIR_CHUNK;
+                    let n = idx.len() / 2;
+                    ws.fill_slots(n, |k, slot| {
+                        Self::load_bases(batch, [idx[2 * k], idx[2 * k + 1]], &mut slot.queries);
+                        regions_ref.read_into(first + 2 * k, &mut slot.regs[0]);
+                        regions_ref.read_into(first + 2 * k + 1, &mut slot.regs[1]);
+                    });
+                    self.rescue_pairs(n, &pes, ws);
+                    let mut out = Vec::with_capacity(n * 1200);
+                    let mut ends = Vec::with_capacity(n);
+                    for k in 0..n {
+                        let id = first_pair + ((first + 2 * k) / 2) as u64;
+                        let pair = [idx[2 * k], idx[2 * k + 1]];
+                        ws.emit_slot(k, |a, ws| {
+                            self.emit_pair(batch, pair, a, id, &pes, ws, &mut out)
+                        });
+                        ends.push(out.len());
                     }
-                    out
+                    (out, ends)
                 })
                 .collect();
             regions.release(base, base + reads.len());
@@ -376,84 +414,27 @@ impl Aligner<'_> {
         }
     }
 
-    /// bwa's `mem_sam_pe` for the pair whose regions are reads `at` and
-    /// `at + 1` of `regions`: mate rescue ([`Self::rescue_pair`],
-    /// the `rescue` stage), then primary marking, pairing, MAPQ, flags and
-    /// SAM text ([`Self::emit_pair`], the `emit` stage).
-    #[allow(clippy::too_many_arguments)]
-    fn finish_pair(
-        &self,
-        batch: &ReadBatch,
-        idx: [usize; 2],
-        regions: &BatchRegions,
-        at: usize,
-        id: u64,
-        pes: &PairStats,
-        ws: &mut PairWorkspace,
-        out: &mut Vec<u8>,
-    ) {
-        Self::load_pair(batch, idx, ws);
-        let mut a = std::mem::take(&mut ws.staged);
-        regions.read_into(at, &mut a[0]);
-        regions.read_into(at + 1, &mut a[1]);
-        let [a0, a1] = &mut a;
-        self.rescue_pair([&mut *a0, &mut *a1], pes, ws);
-        self.emit_pair(batch, idx, [a0, a1], id, pes, ws, out);
-        ws.staged = a;
-    }
-
-    /// Loads the bases of reads `idx` of `batch` into `ws.queries`.
-    pub(crate) fn load_pair(batch: &ReadBatch, idx: [usize; 2], ws: &mut PairWorkspace) {
-        for (q, &i) in ws.queries.iter_mut().zip(idx.iter()) {
+    /// Loads the bases of reads `idx` of `batch` into `out`.
+    pub(crate) fn load_bases(batch: &ReadBatch, idx: [usize; 2], out: &mut [Vec<u8>; 2]) {
+        for (q, &i) in out.iter_mut().zip(idx.iter()) {
             q.clear();
             q.extend(batch.seq(i).iter().map(|&b| nt4(b)));
         }
     }
 
-    /// Mate rescue for one pair (bwa's `mem_sam_pe` up to `mem_matesw`):
-    /// each good hit of one read looks for its mate near it; found mates
-    /// join the other read's regions. Needs the bases in `ws.queries`.
-    pub(crate) fn rescue_pair(
-        &self,
-        a: [&mut Vec<AlnReg>; 2],
-        pes: &PairStats,
-        ws: &mut PairWorkspace,
-    ) {
-        let opt = self.opt;
-        if !opt.flags.no_rescue {
-            // Anchors of both reads are taken before any rescue.
-            ws.anchors.clear();
-            let mut n_anchor = [0usize; 2];
-            for i in 0..2 {
-                if let Some(best) = a[i].first().map(|r| r.score) {
-                    let before = ws.anchors.len();
-                    ws.anchors.extend(
-                        a[i].iter()
-                            .filter(|r| r.score >= best - opt.pen_unpaired)
-                            .copied(),
-                    );
-                    n_anchor[i] = ws.anchors.len() - before;
-                }
-            }
-            let mut start = 0;
-            for i in 0..2 {
-                let limit = n_anchor[i].min(opt.max_matesw.max(0) as usize);
-                for j in 0..limit {
-                    let anchor = ws.anchors[start + j];
-                    mate_sw(
-                        opt,
-                        &self.mat,
-                        self.index,
-                        pes,
-                        &anchor,
-                        &ws.queries[1 - i],
-                        a[1 - i],
-                        &mut ws.rescue,
-                    );
-                }
-                start += n_anchor[i];
-            }
-        }
+    /// Loads the bases of reads `idx` of `batch` into `ws.queries`.
+    pub(crate) fn load_pair(batch: &ReadBatch, idx: [usize; 2], ws: &mut PairWorkspace) {
+        Self::load_bases(batch, idx, &mut ws.queries);
+    }
+
+    /// Mate rescue (bwa's `mem_sam_pe` up to `mem_matesw`) of the pairs
+    /// loaded in `ws.slots[..n]`: each good hit of one read looks for its
+    /// mate near it; found mates join the other read's regions. The pairs
+    /// are rescued together ([`RescuePlan`]), with the result of rescuing
+    /// each alone.
+    pub(crate) fn rescue_pairs(&self, n: usize, pes: &PairStats, ws: &mut PairWorkspace) {
+        let PairWorkspace { slots, rescue, .. } = ws;
+        rescue.rescue(self.opt, &self.mat, self.index, pes, &mut slots[..n]);
     }
 
     /// The rest of bwa's `mem_sam_pe` after rescue: primary marking,

@@ -257,19 +257,32 @@ impl Aligner<'_> {
         let pieces: Vec<RegionBatch> = units
             .par_chunks(UNIT_CHUNK)
             .map_init(PairWorkspace::default, |ws, chunk| {
+                let pairs: Vec<[usize; 2]> = chunk
+                    .iter()
+                    .filter_map(|u| match *u {
+                        Unit::Pair { reads, .. } => Some(reads),
+                        Unit::Single { .. } => None,
+                    })
+                    .collect();
+                ws.fill_slots(pairs.len(), |k, slot| {
+                    Self::load_bases(reads, pairs[k], &mut slot.queries);
+                    regions.read_into(pairs[k][0], &mut slot.regs[0]);
+                    regions.read_into(pairs[k][1], &mut slot.regs[1]);
+                });
+                self.rescue_pairs(pairs.len(), &pes, ws);
                 let mut piece = RegionBatch::new();
+                let mut k = 0;
                 for u in chunk {
                     match *u {
                         Unit::Single { read, .. } => {
                             regions.read_into(read, &mut ws.staged[0]);
                             piece.push_read(&ws.staged[0]);
                         }
-                        Unit::Pair { reads: idx, .. } => {
-                            with_pair(reads, regions, idx, ws, |[a0, a1], ws| {
-                                self.rescue_pair([&mut *a0, &mut *a1], &pes, ws);
-                                piece.push_read(a0);
-                                piece.push_read(a1);
-                            });
+                        Unit::Pair { .. } => {
+                            for regs in &ws.slots[k].regs {
+                                piece.push_read(regs);
+                            }
+                            k += 1;
                         }
                     }
                 }
