@@ -13,8 +13,6 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use std::thread;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use crate::chain::{
     chain_seeds, filter_seeds_by_sw, ChainReference, ChainSet, ChainWorkspace, SmemInterval,
 };
@@ -416,33 +414,131 @@ impl<'a> Aligner<'a> {
     pub fn align_batch_single_to(&self, batch: &ReadBatch, sink: &mut TextSink) {
         const CHUNK: usize = 64;
         let n = batch.len();
-        let n_chunks = n.div_ceil(CHUNK);
-        for group in (0..n_chunks).step_by(GROUP_CHUNKS) {
-            let chunks: Vec<Vec<u8>> = (group..(group + GROUP_CHUNKS).min(n_chunks))
-                .into_par_iter()
-                .map_init(<[ReadWorkspace; 2]>::default, |[a, b], c| {
-                    let mut out = Vec::with_capacity(CHUNK * 600);
-                    let end = ((c + 1) * CHUNK).min(n);
-                    // Two reads at a time, their seeding interleaved.
-                    for i in (c * CHUNK..end).step_by(2) {
-                        if i + 1 < end {
-                            self.align_single_two(batch, i, a, b, &mut out);
-                        } else {
-                            self.align_single(batch, i, a, &mut out);
-                        }
+        let mut texts = TextGroups::new(sink);
+        ordered_tasks(
+            n.div_ceil(CHUNK),
+            |[a, b]: &mut [ReadWorkspace; 2], c| {
+                let mut out = Vec::with_capacity(CHUNK * 600);
+                let end = ((c + 1) * CHUNK).min(n);
+                // Two reads at a time, their seeding interleaved.
+                for i in (c * CHUNK..end).step_by(2) {
+                    if i + 1 < end {
+                        self.align_single_two(batch, i, a, b, &mut out);
+                    } else {
+                        self.align_single(batch, i, a, &mut out);
                     }
-                    out
-                })
-                .collect();
-            sink.put_all(chunks);
+                }
+                out
+            },
+            |out| texts.push(out),
+        );
+        texts.flush();
+    }
+}
+
+/// Pieces of text gathered into groups for a [`TextSink`]: a group is
+/// about 2000 reads' lines (1 MB of SAM), a few of which may wait for the
+/// writer, so that a batch's text is never held whole.
+pub(crate) struct TextGroups<'a, 's> {
+    sink: &'a mut TextSink<'s>,
+    group: Vec<Vec<u8>>,
+}
+
+impl<'a, 's> TextGroups<'a, 's> {
+    /// Pieces per group.
+    const PIECES: usize = 32;
+
+    pub(crate) fn new(sink: &'a mut TextSink<'s>) -> Self {
+        TextGroups {
+            sink,
+            group: Vec::with_capacity(Self::PIECES),
+        }
+    }
+
+    /// The next piece of text, in output order.
+    pub(crate) fn push(&mut self, text: Vec<u8>) {
+        self.group.push(text);
+        if self.group.len() == Self::PIECES {
+            self.flush();
+        }
+    }
+
+    /// Hands the pieces gathered so far to the sink.
+    pub(crate) fn flush(&mut self) {
+        if !self.group.is_empty() {
+            let group = std::mem::replace(&mut self.group, Vec::with_capacity(Self::PIECES));
+            self.sink.put_all(group);
         }
     }
 }
 
-/// Parallel tasks per group of a batch's output: each group's text goes
-/// to the writer before the next group starts, so a batch's text is never
-/// held whole (32 tasks are about 2000 reads, 1 MB of SAM).
-const GROUP_CHUNKS: usize = 32;
+/// [`ordered_tasks`] with the results collected in order.
+pub(crate) fn ordered_collect<W, T, F>(n: usize, task: F) -> Vec<T>
+where
+    W: Default,
+    T: Send,
+    F: Fn(&mut W, usize) -> T + Sync,
+{
+    let mut out = Vec::with_capacity(n);
+    ordered_tasks(n, task, |t| out.push(t));
+    out
+}
+
+/// Runs `task(ws, k)` for every `k` in `0..n` on the current rayon pool
+/// and hands each result to `put` in order of `k`, as soon as all before
+/// it are done.
+///
+/// Every worker takes the next task in order of `k` and keeps one
+/// workspace `W` for all it takes, so a slow task delays only the results
+/// behind it, never a worker: there is no barrier short of the end, and
+/// what waits for an earlier task is about one result per worker. The
+/// results do not depend on the number of workers.
+pub(crate) fn ordered_tasks<W, T, F, P>(n: usize, task: F, put: P)
+where
+    W: Default,
+    T: Send,
+    F: Fn(&mut W, usize) -> T + Sync,
+    P: FnMut(T) + Send,
+{
+    struct Order<T, P> {
+        next: usize,
+        done: std::collections::BTreeMap<usize, T>,
+        put: P,
+    }
+    let order = std::sync::Mutex::new(Order {
+        next: 0,
+        done: std::collections::BTreeMap::new(),
+        put,
+    });
+    let taken = std::sync::atomic::AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().min(n);
+    rayon::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|_| {
+                let mut ws = W::default();
+                loop {
+                    let k = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if k >= n {
+                        break;
+                    }
+                    let t = task(&mut ws, k);
+                    let mut o = order
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    o.done.insert(k, t);
+                    loop {
+                        let next = o.next;
+                        let Some(t) = o.done.remove(&next) else {
+                            break;
+                        };
+                        (o.put)(t);
+                        o.next += 1;
+                    }
+                }
+            });
+        }
+    });
+}
 
 /// The index's contigs as SAM header lines name them.
 pub fn sam_contigs(index: &FmIndex) -> Vec<SamContig> {
@@ -707,6 +803,40 @@ mod tests {
         fn drop(&mut self) {
             self.alive.fetch_sub(1, Ordering::SeqCst);
         }
+    }
+
+    #[test]
+    fn ordered_tasks_hand_results_on_in_order_whatever_the_workers() {
+        for threads in [1, 2, 5] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            let mut got = Vec::new();
+            let used = AtomicUsize::new(0);
+            pool.install(|| {
+                ordered_tasks(
+                    40,
+                    |calls: &mut usize, k| {
+                        // A fresh workspace per worker, kept across its tasks.
+                        *calls += 1;
+                        if *calls == 1 {
+                            used.fetch_add(1, Ordering::SeqCst);
+                        }
+                        // Uneven task lengths, so later tasks finish first.
+                        std::thread::sleep(std::time::Duration::from_micros(
+                            ((k * 7) % 5) as u64 * 300,
+                        ));
+                        k * 10
+                    },
+                    |t| got.push(t),
+                )
+            });
+            assert_eq!(got, (0..40).map(|k| k * 10).collect::<Vec<_>>());
+            assert!(used.load(Ordering::SeqCst) <= threads);
+        }
+        let none: Vec<u8> = ordered_collect(0, |_: &mut (), _| 0);
+        assert!(none.is_empty());
     }
 
     #[test]

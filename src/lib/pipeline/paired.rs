@@ -2,9 +2,9 @@
 //! `MEM_F_PE` (regions of every read, the batch's insert-size model, then
 //! `mem_sam_pe` per pair) and smart pairing for `-p` (`bseq_classify`).
 
-use rayon::prelude::*;
+use std::sync::{Mutex, PoisonError};
 
-use super::{nt4, Aligner, ReadWorkspace, TextSink, GROUP_CHUNKS};
+use super::{nt4, ordered_collect, ordered_tasks, Aligner, ReadWorkspace, TextGroups, TextSink};
 use crate::emit::{region_to_aln, Aln, AlnWorkspace, SamFormatter, SamRead};
 use crate::pair::{
     best_pair, estimate_insert_sizes, infer_dir, pair_mapq, raw_mapq, stats_from_override,
@@ -19,6 +19,10 @@ use crate::rescue::{RescuePair, RescuePlan};
 
 /// Pairs finished per rayon task.
 const PAIR_CHUNK: usize = 32;
+
+/// Chunks of pairs whose text goes to the writer together (about 2000
+/// reads' lines).
+const PAIR_GROUP: usize = 32;
 
 /// Per-thread buffers for finishing pairs, reused from pair to pair.
 #[derive(Debug, Default)]
@@ -78,7 +82,8 @@ const REGION_PIECE: usize = 64;
 /// without the fields that only later steps fill in.
 #[derive(Debug, Default)]
 struct BatchRegions {
-    pieces: Vec<RegionPiece>,
+    /// Locked only so that the tasks finishing pairs can each take theirs.
+    pieces: Vec<Mutex<RegionPiece>>,
 }
 
 /// The regions of up to [`REGION_PIECE`] consecutive reads.
@@ -206,36 +211,42 @@ impl RegionPiece {
     }
 }
 
-impl BatchRegions {
-    /// Replaces `out`'s content with the regions of the `k`-th read aligned.
-    fn read_into(&self, k: usize, out: &mut Vec<AlnReg>) {
-        let piece = &self.pieces[k / REGION_PIECE];
-        let j = k % REGION_PIECE;
-        let start = if j == 0 { 0 } else { piece.ends[j - 1] };
-        let end = piece.ends[j];
+impl RegionPiece {
+    /// Replaces `out`'s content with the regions of the piece's `j`-th read.
+    fn read_into(&self, j: usize, out: &mut Vec<AlnReg>) {
+        let start = if j == 0 { 0 } else { self.ends[j - 1] };
+        let end = self.ends[j];
         out.clear();
         out.extend(
-            piece.regs[start as usize..end as usize]
+            self.regs[start as usize..end as usize]
                 .iter()
                 .map(StoredReg::unpack),
         );
-        for (at, r) in &piece.whole {
+        for (at, r) in &self.whole {
             if (start..end).contains(at) {
                 out[(at - start) as usize] = *r;
             }
         }
     }
+}
 
-    /// Frees the regions of reads `start..end`, which must be whole
-    /// pieces: `start` a multiple of [`REGION_PIECE`], `end` too or the
-    /// end of the store.
-    fn release(&mut self, start: usize, end: usize) {
-        let (first, last) = (start / REGION_PIECE, end.div_ceil(REGION_PIECE));
-        debug_assert!(start.is_multiple_of(REGION_PIECE));
-        debug_assert!(end.is_multiple_of(REGION_PIECE) || last == self.pieces.len());
-        for p in &mut self.pieces[first..last] {
-            *p = RegionPiece::default();
-        }
+impl BatchRegions {
+    /// Replaces `out`'s content with the regions of the `k`-th read aligned.
+    fn read_into(&self, k: usize, out: &mut Vec<AlnReg>) {
+        let piece = self.pieces[k / REGION_PIECE]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        piece.read_into(k % REGION_PIECE, out);
+    }
+
+    /// Piece `c` (reads `c * REGION_PIECE..`), taken out of the store: its
+    /// regions are freed when the caller drops it.
+    fn take_piece(&self, c: usize) -> RegionPiece {
+        std::mem::take(
+            &mut *self.pieces[c]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 }
 
@@ -243,33 +254,28 @@ impl Aligner<'_> {
     /// The de-duplicated regions of reads `reads` of `batch` (bwa's
     /// `worker1`), computed in parallel, in the order given.
     fn regions_of(&self, batch: &ReadBatch, reads: &[usize]) -> BatchRegions {
-        let pieces = reads
-            .par_chunks(REGION_PIECE)
-            .map_init(
-                || {
-                    let ws = || ReadWorkspace::default();
-                    (ws(), ws(), RegionPiece::default())
-                },
-                |(ws, ws2, piece), chunk| {
-                    piece.clear();
-                    // Two reads at a time, their seeding interleaved.
-                    for two in chunk.chunks(2) {
-                        if let [r, r2] = *two {
-                            Self::load_query(batch, r, ws);
-                            Self::load_query(batch, r2, ws2);
-                            self.find_regions_two(ws, ws2);
-                            piece.push_read(&ws.regs);
-                            piece.push_read(&ws2.regs);
-                        } else {
-                            Self::load_query(batch, two[0], ws);
-                            self.find_regions(ws);
-                            piece.push_read(&ws.regs);
-                        }
+        let chunks: Vec<&[usize]> = reads.chunks(REGION_PIECE).collect();
+        let pieces = ordered_collect(
+            chunks.len(),
+            |(ws, ws2, piece): &mut (ReadWorkspace, ReadWorkspace, RegionPiece), c| {
+                piece.clear();
+                // Two reads at a time, their seeding interleaved.
+                for two in chunks[c].chunks(2) {
+                    if let [r, r2] = *two {
+                        Self::load_query(batch, r, ws);
+                        Self::load_query(batch, r2, ws2);
+                        self.find_regions_two(ws, ws2);
+                        piece.push_read(&ws.regs);
+                        piece.push_read(&ws2.regs);
+                    } else {
+                        Self::load_query(batch, two[0], ws);
+                        self.find_regions(ws);
+                        piece.push_read(&ws.regs);
                     }
-                    piece.exact()
-                },
-            )
-            .collect();
+                }
+                Mutex::new(piece.exact())
+            },
+        );
         BatchRegions { pieces }
     }
 
@@ -312,9 +318,13 @@ impl Aligner<'_> {
     /// group of pairs at a time, in input order, as each group is done.
     pub fn align_batch_paired_to(&self, batch: &ReadBatch, sink: &mut TextSink) {
         let reads: Vec<usize> = (0..batch.len() & !1).collect();
-        self.align_pairs(batch, &reads, batch.first_read >> 1, |texts| {
-            sink.put_all(texts.into_iter().map(|(text, _)| text).collect())
+        let mut texts = TextGroups::new(sink);
+        self.align_pairs(batch, &reads, batch.first_read >> 1, |group| {
+            for (text, _) in group {
+                texts.push(text);
+            }
         });
+        texts.flush();
     }
 
     /// Aligns a batch of interleaved reads with smart pairing (`-p`):
@@ -333,16 +343,13 @@ impl Aligner<'_> {
         }
         let n = batch.len();
         let mut per_read: Vec<Vec<u8>> = vec![Vec::new(); n];
-        let singles: Vec<Vec<u8>> = sp
-            .singles
-            .par_iter()
-            .enumerate()
-            .map_init(ReadWorkspace::default, |ws, (k, &r)| {
+        let singles: Vec<Vec<u8>> =
+            ordered_collect(sp.singles.len(), |ws: &mut ReadWorkspace, k| {
                 let mut out = Vec::new();
+                let r = sp.singles[k];
                 self.align_single_id(batch, r, batch.first_read + k as u64, ws, &mut out);
                 out
-            })
-            .collect();
+            });
         for (&r, t) in sp.singles.iter().zip(singles) {
             per_read[r] = t;
         }
@@ -373,44 +380,53 @@ impl Aligner<'_> {
         batch: &ReadBatch,
         reads: &[usize],
         first_pair: u64,
-        mut take: impl FnMut(Vec<(Vec<u8>, Vec<usize>)>),
+        mut take: impl FnMut(Vec<(Vec<u8>, Vec<usize>)>) + Send,
     ) {
-        let mut regions = self.regions_of(batch, reads);
+        let regions = self.regions_of(batch, reads);
         let pes = self.pair_stats(reads.len() / 2, |p, [a, b]| {
             regions.read_into(2 * p, a);
             regions.read_into(2 * p + 1, b);
         });
-        let group = 2 * PAIR_CHUNK * GROUP_CHUNKS;
-        for (g, reads) in reads.chunks(group).enumerate() {
-            let base = g * group;
-            let regions_ref = &regions;
-            let texts = reads
-                .par_chunks(2 * PAIR_CHUNK)
-                .enumerate()
-                .map_init(PairWorkspace::default, |ws, (c, idx)| {
-                    let first = base + 2 * c * PAIR_CHUNK;
-                    let n = idx.len() / 2;
-                    ws.fill_slots(n, |k, slot| {
-                        Self::load_bases(batch, [idx[2 * k], idx[2 * k + 1]], &mut slot.queries);
-                        regions_ref.read_into(first + 2 * k, &mut slot.regs[0]);
-                        regions_ref.read_into(first + 2 * k + 1, &mut slot.regs[1]);
+        // A chunk of pairs is one piece of the region store, which it
+        // frees when done.
+        const { assert!(2 * PAIR_CHUNK == REGION_PIECE) };
+        let chunks: Vec<&[usize]> = reads.chunks(REGION_PIECE).collect();
+        let mut group = Vec::new();
+        ordered_tasks(
+            chunks.len(),
+            |ws: &mut PairWorkspace, c| {
+                let idx = chunks[c];
+                let first = c * REGION_PIECE;
+                let n = idx.len() / 2;
+                let piece = regions.take_piece(c);
+                ws.fill_slots(n, |k, slot| {
+                    Self::load_bases(batch, [idx[2 * k], idx[2 * k + 1]], &mut slot.queries);
+                    piece.read_into(2 * k, &mut slot.regs[0]);
+                    piece.read_into(2 * k + 1, &mut slot.regs[1]);
+                });
+                drop(piece);
+                self.rescue_pairs(n, &pes, ws);
+                let mut out = Vec::with_capacity(n * 1200);
+                let mut ends = Vec::with_capacity(n);
+                for k in 0..n {
+                    let id = first_pair + ((first + 2 * k) / 2) as u64;
+                    let pair = [idx[2 * k], idx[2 * k + 1]];
+                    ws.emit_slot(k, |a, ws| {
+                        self.emit_pair(batch, pair, a, id, &pes, ws, &mut out)
                     });
-                    self.rescue_pairs(n, &pes, ws);
-                    let mut out = Vec::with_capacity(n * 1200);
-                    let mut ends = Vec::with_capacity(n);
-                    for k in 0..n {
-                        let id = first_pair + ((first + 2 * k) / 2) as u64;
-                        let pair = [idx[2 * k], idx[2 * k + 1]];
-                        ws.emit_slot(k, |a, ws| {
-                            self.emit_pair(batch, pair, a, id, &pes, ws, &mut out)
-                        });
-                        ends.push(out.len());
-                    }
-                    (out, ends)
-                })
-                .collect();
-            regions.release(base, base + reads.len());
-            take(texts);
+                    ends.push(out.len());
+                }
+                (out, ends)
+            },
+            |text| {
+                group.push(text);
+                if group.len() == PAIR_GROUP {
+                    take(std::mem::take(&mut group));
+                }
+            },
+        );
+        if !group.is_empty() {
+            take(group);
         }
     }
 
@@ -705,7 +721,7 @@ mod tests {
                     let regs: Vec<AlnReg> = (0..k % 3).map(|m| region(k, m)).collect();
                     p.push_read(&regs);
                 }
-                p.exact()
+                Mutex::new(p.exact())
             })
             .collect();
         BatchRegions { pieces }
@@ -715,7 +731,7 @@ mod tests {
     fn the_region_store_gives_each_read_its_own_regions_unchanged() {
         let n = 3 * REGION_PIECE + 10;
         let s = store(n);
-        assert!(s.pieces.iter().any(|p| !p.whole.is_empty()));
+        assert!(s.pieces.iter().any(|p| !p.lock().unwrap().whole.is_empty()));
         let mut out = vec![AlnReg::default(); 5];
         for k in 0..n {
             s.read_into(k, &mut out);
@@ -725,18 +741,21 @@ mod tests {
     }
 
     #[test]
-    fn releasing_frees_whole_pieces_and_keeps_the_rest() {
+    fn a_taken_piece_holds_its_reads_and_leaves_the_rest() {
         let n = 3 * REGION_PIECE + 10;
-        let mut s = store(n);
-        s.release(REGION_PIECE, 3 * REGION_PIECE);
-        assert!(s.pieces[1].regs.is_empty() && s.pieces[2].regs.is_empty());
+        let s = store(n);
+        let piece = s.take_piece(1);
         let mut out = Vec::new();
+        let k = REGION_PIECE + 3;
+        piece.read_into(3, &mut out);
+        let want: Vec<AlnReg> = (0..k % 3).map(|m| region(k, m)).collect();
+        assert!(!want.is_empty());
+        assert_eq!(out, want);
+        assert!(s.pieces[1].lock().unwrap().regs.is_empty());
         s.read_into(1, &mut out);
         assert_eq!(out, vec![region(1, 0)]);
         s.read_into(3 * REGION_PIECE + 2, &mut out);
         assert_eq!(out.len(), (3 * REGION_PIECE + 2) % 3);
-        s.release(3 * REGION_PIECE, n);
-        assert!(s.pieces[3].regs.is_empty());
     }
 
     proptest! {
@@ -763,7 +782,7 @@ mod tests {
             let mut p = RegionPiece::default();
             p.push_read(&[r, r]);
             prop_assert_eq!(p.whole.is_empty(), zero_later);
-            let s = BatchRegions { pieces: vec![p] };
+            let s = BatchRegions { pieces: vec![Mutex::new(p)] };
             let mut out = Vec::new();
             s.read_into(0, &mut out);
             prop_assert_eq!(out.len(), 2);

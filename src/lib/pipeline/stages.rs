@@ -7,9 +7,7 @@
 //! in parallel on the current rayon pool; the result never depends on the
 //! number of threads.
 
-use rayon::prelude::*;
-
-use super::{Aligner, PairWorkspace, ReadWorkspace};
+use super::{ordered_collect, Aligner, PairWorkspace, ReadWorkspace};
 use crate::batch::{ChainBatch, InsertModel, RegionBatch, SeedBatch};
 use crate::pair::PairStats;
 use crate::reads::{Layout, ReadBatch, SmartPairs};
@@ -68,18 +66,15 @@ where
     F: Fn(&mut W, std::ops::Range<usize>, &mut C) + Sync,
 {
     let n = reads.len();
-    let pieces: Vec<C> = (0..n.div_ceil(READ_CHUNK))
-        .into_par_iter()
-        .map_init(W::default, |ws, c| {
-            let mut piece = C::default();
-            step(
-                ws,
-                c * READ_CHUNK..((c + 1) * READ_CHUNK).min(n),
-                &mut piece,
-            );
-            piece
-        })
-        .collect();
+    let pieces: Vec<C> = ordered_collect(n.div_ceil(READ_CHUNK), |ws: &mut W, c| {
+        let mut piece = C::default();
+        step(
+            ws,
+            c * READ_CHUNK..((c + 1) * READ_CHUNK).min(n),
+            &mut piece,
+        );
+        piece
+    });
     join(&pieces)
 }
 
@@ -254,9 +249,10 @@ impl Aligner<'_> {
     ) -> RegionBatch {
         let pes = model.stats();
         let units = units(reads, layout);
-        let pieces: Vec<RegionBatch> = units
-            .par_chunks(UNIT_CHUNK)
-            .map_init(PairWorkspace::default, |ws, chunk| {
+        let chunks: Vec<&[Unit]> = units.chunks(UNIT_CHUNK).collect();
+        let pieces: Vec<RegionBatch> =
+            ordered_collect(chunks.len(), |ws: &mut PairWorkspace, c| {
+                let chunk = chunks[c];
                 let pairs: Vec<[usize; 2]> = chunk
                     .iter()
                     .filter_map(|u| match *u {
@@ -287,8 +283,7 @@ impl Aligner<'_> {
                     }
                 }
                 piece
-            })
-            .collect();
+            });
         join(&pieces)
     }
 
@@ -303,28 +298,27 @@ impl Aligner<'_> {
     ) -> Vec<u8> {
         let pes: PairStats = model.map(InsertModel::stats).unwrap_or_default();
         let units = units(reads, layout);
-        let texts: Vec<Vec<u8>> = units
-            .par_chunks(UNIT_CHUNK)
-            .map_init(PairWorkspace::default, |ws, chunk| {
-                let mut out = Vec::with_capacity(chunk.len() * 1200);
-                for u in chunk {
-                    match *u {
-                        Unit::Single { read, id } => {
-                            let rw = &mut ws.read;
-                            Self::load_query(reads, read, rw);
-                            regions.read_into(read, &mut rw.regs);
-                            self.emit_single(reads, read, id, rw, &mut out);
-                        }
-                        Unit::Pair { reads: idx, id } => {
-                            with_pair(reads, regions, idx, ws, |a, ws| {
-                                self.emit_pair(reads, idx, a, id, &pes, ws, &mut out);
-                            });
-                        }
+        let chunks: Vec<&[Unit]> = units.chunks(UNIT_CHUNK).collect();
+        let texts: Vec<Vec<u8>> = ordered_collect(chunks.len(), |ws: &mut PairWorkspace, c| {
+            let chunk = chunks[c];
+            let mut out = Vec::with_capacity(chunk.len() * 1200);
+            for u in chunk {
+                match *u {
+                    Unit::Single { read, id } => {
+                        let rw = &mut ws.read;
+                        Self::load_query(reads, read, rw);
+                        regions.read_into(read, &mut rw.regs);
+                        self.emit_single(reads, read, id, rw, &mut out);
+                    }
+                    Unit::Pair { reads: idx, id } => {
+                        with_pair(reads, regions, idx, ws, |a, ws| {
+                            self.emit_pair(reads, idx, a, id, &pes, ws, &mut out);
+                        });
                     }
                 }
-                out
-            })
-            .collect();
+            }
+            out
+        });
         texts.concat()
     }
 }
