@@ -28,7 +28,9 @@ use crate::index::FmIndex;
 use crate::options::MemOptions;
 use crate::reads::{BatchReader, Layout, ReadBatch, ReadsError};
 use crate::region::{plan_se, sort_dedup_patch, AlnReg, OutputFlags, PatchContext, ReadPlan};
-use crate::seed::{collect_intervals, collect_intervals_two, BiInterval, SeedWorkspace};
+use crate::seed::{
+    collect_intervals, collect_intervals_group, BiInterval, SeedWorkspace, SEED_GROUP,
+};
 
 mod files;
 mod paired;
@@ -92,6 +94,9 @@ pub struct ReadWorkspace {
     alns: Vec<Aln>,
     xa: Vec<String>,
 }
+
+/// Workspaces of reads seeded together ([`Aligner::seed_group`]).
+pub(crate) type ReadGroup = [ReadWorkspace; SEED_GROUP];
 
 /// A read aligner over one index and one set of options.
 pub struct Aligner<'a> {
@@ -161,27 +166,52 @@ impl<'a> Aligner<'a> {
         self.extend_read(ws);
     }
 
-    /// [`Aligner::find_regions`] of two reads, their seeding interleaved
-    /// ([`Aligner::seed_two`]).
-    pub(crate) fn find_regions_two(&self, a: &mut ReadWorkspace, b: &mut ReadWorkspace) {
-        self.seed_two(a, b);
-        for ws in [a, b] {
+    /// [`Aligner::find_regions`] of the first `n` reads of a group, their
+    /// seeding interleaved ([`Aligner::seed_group`]).
+    pub(crate) fn find_regions_group(&self, group: &mut ReadGroup, n: usize) {
+        self.seed_group(group, n);
+        for ws in &mut group[..n] {
             self.chain_read(ws);
             self.extend_read(ws);
         }
     }
 
-    /// [`Aligner::seed_read`] of two reads at once: their FM-index searches
-    /// take turns so that their cache misses overlap; each read gets the
-    /// intervals `seed_read` gives it.
-    pub(crate) fn seed_two(&self, a: &mut ReadWorkspace, b: &mut ReadWorkspace) {
-        collect_intervals_two(
+    /// [`Aligner::seed_read`] of the first `n` reads of a group at once:
+    /// their FM-index searches take turns so that their cache misses
+    /// overlap; each read gets the intervals `seed_read` gives it.
+    pub(crate) fn seed_group(&self, group: &mut ReadGroup, n: usize) {
+        debug_assert!(n <= SEED_GROUP);
+        for ws in &mut group[n..] {
+            ws.query.clear();
+        }
+        let [a, b, c, d] = group;
+        collect_intervals_group(
             self.index,
-            [&a.query, &b.query],
+            [&a.query, &b.query, &c.query, &d.query],
             self.opt,
-            [&mut a.seed, &mut b.seed],
-            [&mut a.intervals, &mut b.intervals],
+            [&mut a.seed, &mut b.seed, &mut c.seed, &mut d.seed],
+            [
+                &mut a.intervals,
+                &mut b.intervals,
+                &mut c.intervals,
+                &mut d.intervals,
+            ],
         );
+    }
+
+    /// Loads reads `idx` (at most [`SEED_GROUP`]) of `batch` into the
+    /// group's first workspaces; returns how many.
+    pub(crate) fn load_group(
+        batch: &ReadBatch,
+        idx: impl IntoIterator<Item = usize>,
+        group: &mut ReadGroup,
+    ) -> usize {
+        let mut n = 0;
+        for (i, ws) in idx.into_iter().zip(group.iter_mut()) {
+            Self::load_query(batch, i, ws);
+            n += 1;
+        }
+        n
     }
 
     /// Seeding: the SMEM intervals of `ws.query`, left in `ws.intervals`.
@@ -301,24 +331,6 @@ impl<'a> Aligner<'a> {
         self.align_single_id(batch, i, batch.first_read + i as u64, ws, out);
     }
 
-    /// [`Aligner::align_single`] of reads `i` and `i + 1`, their seeding
-    /// interleaved; the same SAM lines, in order.
-    fn align_single_two(
-        &self,
-        batch: &ReadBatch,
-        i: usize,
-        a: &mut ReadWorkspace,
-        b: &mut ReadWorkspace,
-        out: &mut Vec<u8>,
-    ) {
-        Self::load_query(batch, i, a);
-        Self::load_query(batch, i + 1, b);
-        self.find_regions_two(a, b);
-        let id = batch.first_read + i as u64;
-        self.emit_single(batch, i, id, a, out);
-        self.emit_single(batch, i + 1, id + 1, b, out);
-    }
-
     /// [`Aligner::align_single`] with the read id given: smart pairing
     /// numbers the single reads of a batch apart from the pairs.
     fn align_single_id(
@@ -417,15 +429,21 @@ impl<'a> Aligner<'a> {
         let mut texts = TextGroups::new(sink);
         ordered_tasks(
             n.div_ceil(CHUNK),
-            |[a, b]: &mut [ReadWorkspace; 2], c| {
+            |group: &mut ReadGroup, c| {
                 let mut out = Vec::with_capacity(CHUNK * 600);
                 let end = ((c + 1) * CHUNK).min(n);
-                // Two reads at a time, their seeding interleaved.
-                for i in (c * CHUNK..end).step_by(2) {
-                    if i + 1 < end {
-                        self.align_single_two(batch, i, a, b, &mut out);
-                    } else {
-                        self.align_single(batch, i, a, &mut out);
+                // A group of reads at a time, their seeding interleaved.
+                for i in (c * CHUNK..end).step_by(SEED_GROUP) {
+                    let k = Self::load_group(batch, i..end.min(i + SEED_GROUP), group);
+                    self.find_regions_group(group, k);
+                    for (j, ws) in group[..k].iter_mut().enumerate() {
+                        self.emit_single(
+                            batch,
+                            i + j,
+                            batch.first_read + (i + j) as u64,
+                            ws,
+                            &mut out,
+                        );
                     }
                 }
                 out

@@ -54,6 +54,13 @@ static PREFIX_MASKS: PrefixMasks = {
     PrefixMasks(t)
 };
 
+/// The set bits of four words whose set bits all sit on even positions:
+/// two words merged per popcount.
+#[inline(always)]
+fn merged_popcount(v: &[u64; 4]) -> u64 {
+    u64::from((v[0] | (v[1] << 1)).count_ones() + (v[2] | (v[3] << 1)).count_ones())
+}
+
 impl OccBlock {
     /// Per word, the low-bit mask of the cells among the first `j` bases of
     /// the block (`j <= 128`): full words, one partial word, then zeros.
@@ -103,6 +110,36 @@ impl OccBlock {
         });
         let n = (hit[0] | (hit[1] << 1)).count_ones() + (hit[2] | (hit[3] << 1)).count_ones();
         self.counts[c as usize] + n as u64
+    }
+
+    /// Among the first `j` bases of the block (and all earlier blocks):
+    /// the count of base `c`, and the count of bases above `c` (codes
+    /// `c + 1..4`), which is what a bi-directional extension by `c` needs
+    /// of the other bases. Four popcounts instead of [`OccBlock::count4`]'s
+    /// six.
+    #[inline(always)]
+    pub fn count_and_above(&self, j: u64, c: u8) -> (u64, u64) {
+        let m = Self::prefix_masks(j);
+        let pattern = LO * c as u64;
+        let (mut hit, mut above) = ([0u64; 4], [0u64; 4]);
+        for w in 0..4 {
+            let b = self.bases[w];
+            let x = b ^ pattern;
+            hit[w] = !(x | (x >> 1)) & m[w];
+            // A cell above `c`: nonzero (c = 0), high bit set (c = 1), both
+            // bits set (c = 2); none above 3.
+            above[w] = match c {
+                0 => (b | (b >> 1)) & m[w],
+                1 => (b >> 1) & m[w],
+                2 => (b & (b >> 1)) & m[w],
+                _ => 0,
+            };
+        }
+        let before: u64 = self.counts[c as usize + 1..].iter().sum();
+        (
+            self.counts[c as usize] + merged_popcount(&hit),
+            before + merged_popcount(&above),
+        )
     }
 
     /// Base at position `i` (< 128) of the block.
@@ -182,6 +219,36 @@ impl FmIndex {
         }
     }
 
+    /// `(occ(k, c), occ of the bases above c at k)`; `(0, 0)` for `k = -1`.
+    #[inline(always)]
+    fn occ_above(&self, k: i64, c: u8) -> (u64, u64) {
+        if k < 0 {
+            return (0, 0);
+        }
+        let kp = self.occ_row(k as u64);
+        self.block(kp).count_and_above(kp % OCC_INTERVAL + 1, c)
+    }
+
+    /// [`FmIndex::occ_above`] for rows `k1` and `k2`, reading the block
+    /// once when both rows fall in it. (No closures here: a closure would
+    /// not inherit the POPCNT target feature of `extend1_popcnt`.)
+    #[inline(always)]
+    pub fn occ_above_pair(&self, k1: i64, k2: i64, c: u8) -> ((u64, u64), (u64, u64)) {
+        if k1 < 0 || k2 < 0 {
+            return (self.occ_above(k1, c), self.occ_above(k2, c));
+        }
+        let (p1, p2) = (self.occ_row(k1 as u64), self.occ_row(k2 as u64));
+        if p1 / OCC_INTERVAL == p2 / OCC_INTERVAL {
+            let b = self.block(p1);
+            (
+                b.count_and_above(p1 % OCC_INTERVAL + 1, c),
+                b.count_and_above(p2 % OCC_INTERVAL + 1, c),
+            )
+        } else {
+            (self.occ_above(k1, c), self.occ_above(k2, c))
+        }
+    }
+
     /// BWT character of row `k` (0..=3), or `None` for the `$` row (`primary`).
     #[inline]
     pub fn bwt_char(&self, k: u64) -> Option<u8> {
@@ -253,6 +320,17 @@ mod tests {
         }
         for (i, &c) in bases.iter().enumerate() {
             assert_eq!(b.base(i as u64), c);
+        }
+        for j in 0..=128u64 {
+            let all = b.count4(j);
+            for c in 0..4u8 {
+                let above: u64 = all[c as usize + 1..].iter().sum();
+                assert_eq!(
+                    b.count_and_above(j, c),
+                    (all[c as usize], above),
+                    "j={j} c={c}"
+                );
+            }
         }
     }
 }

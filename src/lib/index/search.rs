@@ -88,6 +88,46 @@ impl FmIndex {
         ok
     }
 
+    /// One of [`FmIndex::extend`]'s four results: the interval of `cP`
+    /// (`is_back`) or, for the complement `c` of the base added, of `Pc`;
+    /// that is `extend(ik, is_back)[c]`, with fewer counts.
+    #[inline]
+    pub fn extend1(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU was just found to have POPCNT.
+            return unsafe { self.extend1_popcnt(ik, is_back, c) };
+        }
+        self.extend1_portable(ik, is_back, c)
+    }
+
+    /// [`FmIndex::extend1`] compiled with the POPCNT instruction.
+    ///
+    /// # Safety
+    /// The CPU must support POPCNT.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    pub unsafe fn extend1_popcnt(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
+        self.extend1_portable(ik, is_back, c)
+    }
+
+    /// [`FmIndex::extend1`] for any CPU.
+    #[inline(always)]
+    pub fn extend1_portable(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
+        debug_assert!(c < 4);
+        let (fwd, bwd) = if is_back { (0, 1) } else { (1, 0) };
+        let y = ik.x[fwd];
+        let ((tk, gk), (tl, gl)) = self.occ_above_pair(y as i64 - 1, (y + ik.x[2]) as i64 - 1, c);
+        let primary = self.meta.primary;
+        let holds_primary = y <= primary && y + ik.x[2] > primary;
+        let mut o = BiInterval::default();
+        o.x[fwd] = self.meta.l2[c as usize] + 1 + tk;
+        o.x[2] = tl - tk;
+        // The intervals of the bases above `c` come first on the other strand.
+        o.x[bwd] = ik.x[bwd] + holds_primary as u64 + (gl - gk);
+        o
+    }
+
     /// Hints the CPU to load the occurrence blocks that
     /// `extend(ik, is_back)` reads; changes nothing else.
     #[inline(always)]

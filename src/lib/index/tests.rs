@@ -139,11 +139,18 @@ fn check_all(fasta: &str, sa_intv: u64, pats: &[(usize, usize, Vec<bool>)]) {
             } else {
                 *d.next().unwrap()
             };
+            // Every one-base extension, by all four bases, as `extend1`
+            // gives it too.
+            let all = idx.extend(&ik, back);
+            for c in 0..4u8 {
+                assert_eq!(idx.extend1(&ik, back, c), all[c as usize]);
+                assert_eq!(idx.extend1_portable(&ik, back, c), all[c as usize]);
+            }
             if back {
                 b -= 1;
-                ik = idx.extend(&ik, true)[pat[b] as usize];
+                ik = all[pat[b] as usize];
             } else {
-                ik = idx.extend(&ik, false)[3 - pat[e] as usize];
+                ik = all[3 - pat[e] as usize];
                 e += 1;
             }
             let sub = &pat[b..e];

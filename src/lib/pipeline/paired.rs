@@ -4,7 +4,9 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use super::{nt4, ordered_collect, ordered_tasks, Aligner, ReadWorkspace, TextGroups, TextSink};
+use super::{
+    nt4, ordered_collect, ordered_tasks, Aligner, ReadGroup, ReadWorkspace, TextGroups, TextSink,
+};
 use crate::emit::{region_to_aln, Aln, AlnWorkspace, SamFormatter, SamRead};
 use crate::pair::{
     best_pair, estimate_insert_sizes, infer_dir, pair_mapq, raw_mapq, stats_from_override,
@@ -16,6 +18,7 @@ use crate::region::{
     XaGroups,
 };
 use crate::rescue::{RescuePair, RescuePlan};
+use crate::seed::SEED_GROUP;
 
 /// Pairs finished per rayon task.
 const PAIR_CHUNK: usize = 32;
@@ -257,19 +260,13 @@ impl Aligner<'_> {
         let chunks: Vec<&[usize]> = reads.chunks(REGION_PIECE).collect();
         let pieces = ordered_collect(
             chunks.len(),
-            |(ws, ws2, piece): &mut (ReadWorkspace, ReadWorkspace, RegionPiece), c| {
+            |(group, piece): &mut (ReadGroup, RegionPiece), c| {
                 piece.clear();
-                // Two reads at a time, their seeding interleaved.
-                for two in chunks[c].chunks(2) {
-                    if let [r, r2] = *two {
-                        Self::load_query(batch, r, ws);
-                        Self::load_query(batch, r2, ws2);
-                        self.find_regions_two(ws, ws2);
-                        piece.push_read(&ws.regs);
-                        piece.push_read(&ws2.regs);
-                    } else {
-                        Self::load_query(batch, two[0], ws);
-                        self.find_regions(ws);
+                // A group of reads at a time, their seeding interleaved.
+                for idx in chunks[c].chunks(SEED_GROUP) {
+                    let n = Self::load_group(batch, idx.iter().copied(), group);
+                    self.find_regions_group(group, n);
+                    for ws in &group[..n] {
                         piece.push_read(&ws.regs);
                     }
                 }

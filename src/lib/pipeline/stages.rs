@@ -7,11 +7,12 @@
 //! in parallel on the current rayon pool; the result never depends on the
 //! number of threads.
 
-use super::{ordered_collect, Aligner, PairWorkspace, ReadWorkspace};
+use super::{ordered_collect, Aligner, PairWorkspace, ReadGroup, ReadWorkspace};
 use crate::batch::{ChainBatch, InsertModel, RegionBatch, SeedBatch};
 use crate::pair::PairStats;
 use crate::reads::{Layout, ReadBatch, SmartPairs};
 use crate::region::AlnReg;
+use crate::seed::SEED_GROUP;
 
 /// Reads per parallel task of the per-read stages.
 const READ_CHUNK: usize = 64;
@@ -177,19 +178,15 @@ impl Aligner<'_> {
     pub fn seed_batch(&self, reads: &ReadBatch) -> SeedBatch {
         per_chunk(
             reads,
-            |[a, b]: &mut [ReadWorkspace; 2], chunk, out: &mut SeedBatch| {
-                // Two reads at a time, their seeding interleaved, as `mem` runs it.
+            |group: &mut ReadGroup, chunk, out: &mut SeedBatch| {
+                // A group of reads at a time, their seeding interleaved, as
+                // `mem` runs it.
                 let end = chunk.end;
-                for i in chunk.step_by(2) {
-                    Self::load_query(reads, i, a);
-                    if i + 1 < end {
-                        Self::load_query(reads, i + 1, b);
-                        self.seed_two(a, b);
-                        out.push_read(&a.intervals);
-                        out.push_read(&b.intervals);
-                    } else {
-                        self.seed_read(a);
-                        out.push_read(&a.intervals);
+                for i in chunk.step_by(SEED_GROUP) {
+                    let n = Self::load_group(reads, i..end.min(i + SEED_GROUP), group);
+                    self.seed_group(group, n);
+                    for ws in &group[..n] {
+                        out.push_read(&ws.intervals);
                     }
                 }
             },

@@ -63,14 +63,14 @@ impl<'a, I: BiIndex + ?Sized> Ext<'a, I> {
         }
     }
 
-    /// [`BiIndex::extend`], giving way first when interleaved.
+    /// [`BiIndex::extend1`], giving way first when interleaved.
     #[inline(always)]
-    pub(crate) async fn extend(&self, ik: BiInterval, is_back: bool) -> [BiInterval; 4] {
+    pub(crate) async fn extend1(&self, ik: BiInterval, is_back: bool, c: u8) -> BiInterval {
         if self.yields {
             self.index.prefetch_extend(&ik, is_back);
             GiveWay(false).await;
         }
-        self.index.extend(&ik, is_back)
+        self.index.extend1(&ik, is_back, c)
     }
 }
 
@@ -171,7 +171,7 @@ mod tests {
                 x: [0, 0, tag],
                 info: 0,
             };
-            sum += ext.extend(ik, false).await[0].x[2];
+            sum += ext.extend1(ik, false, 0).await.x[2];
         }
         sum
     }

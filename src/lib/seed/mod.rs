@@ -47,6 +47,12 @@ pub trait BiIndex {
     /// unspecified (seeding sets it).
     fn extend(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4];
 
+    /// `extend(ik, is_back)[c]`, which an index may compute with less work.
+    #[inline(always)]
+    fn extend1(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
+        self.extend(ik, is_back)[c as usize]
+    }
+
     /// Hints that `extend(ik, is_back)` comes soon, so that the memory it
     /// reads can start loading. Changes no result; by default nothing.
     #[inline(always)]
@@ -113,22 +119,32 @@ pub fn collect_intervals<I: BiIndex + ?Sized>(
     block_on(seed_passes(Ext::interleaved(index), query, opts, ws, out));
 }
 
-/// [`collect_intervals`] of two reads at once: their searches (two per
-/// read) take turns, so that four occurrence-block misses are in flight.
-/// Each read's result is what [`collect_intervals`] gives it.
-pub fn collect_intervals_two<I: BiIndex + ?Sized>(
+/// Reads seeded together by [`collect_intervals_group`].
+pub const SEED_GROUP: usize = 4;
+
+/// [`collect_intervals`] of [`SEED_GROUP`] reads at once (an empty query
+/// for a read not there): their searches (two per read) take turns, so
+/// that eight occurrence-block misses are in flight. Each read's result
+/// is what [`collect_intervals`] gives it.
+pub fn collect_intervals_group<I: BiIndex + ?Sized>(
     index: &I,
-    queries: [&[u8]; 2],
+    queries: [&[u8]; SEED_GROUP],
     opts: &MemOptions,
-    ws: [&mut SeedWorkspace; 2],
-    out: [&mut Vec<BiInterval>; 2],
+    ws: [&mut SeedWorkspace; SEED_GROUP],
+    out: [&mut Vec<BiInterval>; SEED_GROUP],
 ) {
     let index = Ext::interleaved(index);
-    let [ws0, ws1] = ws;
-    let [out0, out1] = out;
+    let [w0, w1, w2, w3] = ws;
+    let [o0, o1, o2, o3] = out;
     run_both(
-        seed_passes(index, queries[0], opts, ws0, out0),
-        seed_passes(index, queries[1], opts, ws1, out1),
+        join(
+            seed_passes(index, queries[0], opts, w0, o0),
+            seed_passes(index, queries[1], opts, w1, o1),
+        ),
+        join(
+            seed_passes(index, queries[2], opts, w2, o2),
+            seed_passes(index, queries[3], opts, w3, o3),
+        ),
     );
 }
 
@@ -225,6 +241,11 @@ impl BiIndex for crate::index::FmIndex {
     #[inline]
     fn extend(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4] {
         crate::index::FmIndex::extend(self, ik, is_back)
+    }
+
+    #[inline]
+    fn extend1(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
+        crate::index::FmIndex::extend1(self, ik, is_back, c)
     }
 
     #[inline(always)]

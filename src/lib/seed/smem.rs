@@ -79,7 +79,7 @@ pub(crate) async fn smem1_in<I: BiIndex + ?Sized>(
             cands.push(ik);
             break;
         }
-        let ok = index.extend(ik, false).await[3 - c as usize];
+        let ok = index.extend1(ik, false, 3 - c).await;
         if ok.x[2] != ik.x[2] {
             cands.push(ik);
             if ok.x[2] < min_intv {
@@ -118,7 +118,7 @@ pub(crate) async fn smem1_in<I: BiIndex + ?Sized>(
         }
         for p in cands.iter() {
             let grown = match c {
-                Some(c) => Some(index.extend(*p, true).await[c]),
+                Some(c) => Some(index.extend1(*p, true, c as u8).await),
                 None => None,
             }
             .filter(|ok| ok.x[2] >= min_intv);
@@ -190,7 +190,7 @@ pub(crate) async fn seed_strategy1_in<I: BiIndex + ?Sized>(
         if c > 3 {
             return (i + 1, None);
         }
-        let mut ok = index.extend(ik, false).await[3 - c as usize];
+        let mut ok = index.extend1(ik, false, 3 - c).await;
         if ok.x[2] < max_intv && (i - x) as i64 >= min_len {
             ok.info = pack_span(x, i + 1);
             return (i + 1, Some(ok));

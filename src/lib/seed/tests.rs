@@ -293,32 +293,41 @@ proptest! {
     /// Two reads seeded together, their searches interleaved, get what
     /// each gets alone (either read may finish first).
     #[test]
-    fn collect_two_matches_one_at_a_time(
+    fn collect_group_matches_one_at_a_time(
         forward in repetitive_text(30, 1..12, 10),
-        qspecs in (query_strategy(300), query_strategy(300)),
+        qspecs in proptest::array::uniform4(query_strategy(300)),
+        empty in 0usize..5,
         seed in any::<u64>(),
         k in 2i32..10,
         split_width in 1i32..6,
         max_mem_intv in 0u64..6,
     ) {
         let idx = NaiveBiIndex::new(&forward);
-        let q0 = make_query(idx.text(), qspecs.0, seed);
-        let q1 = make_query(idx.text(), qspecs.1, seed ^ 0x9e37_79b9);
+        // A group may be short of reads: an empty query stands for one.
+        let queries: Vec<Vec<u8>> = qspecs
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| if i == empty { Vec::new() } else { make_query(idx.text(), q, seed ^ i as u64) })
+            .collect();
         let opts = small_opts(k, split_width, max_mem_intv);
-        let (mut ws0, mut ws1) = (SeedWorkspace::new(), SeedWorkspace::new());
-        let (mut got0, mut got1) = (Vec::new(), Vec::new());
-        collect_intervals_two(
-            &idx,
-            [&q0, &q1],
-            &opts,
-            [&mut ws0, &mut ws1],
-            [&mut got0, &mut got1],
-        );
+        let mut ws: [SeedWorkspace; SEED_GROUP] = Default::default();
+        let mut got: [Vec<BiInterval>; SEED_GROUP] = Default::default();
+        {
+            let [w0, w1, w2, w3] = &mut ws;
+            let [g0, g1, g2, g3] = &mut got;
+            collect_intervals_group(
+                &idx,
+                [&queries[0], &queries[1], &queries[2], &queries[3]],
+                &opts,
+                [w0, w1, w2, w3],
+                [g0, g1, g2, g3],
+            );
+        }
         let mut alone = Vec::new();
-        collect_intervals(&idx, &q0, &opts, &mut ws0, &mut alone);
-        prop_assert_eq!(&got0, &alone);
-        collect_intervals(&idx, &q1, &opts, &mut ws1, &mut alone);
-        prop_assert_eq!(&got1, &alone);
+        for (i, q) in queries.iter().enumerate() {
+            collect_intervals(&idx, q, &opts, &mut ws[i], &mut alone);
+            prop_assert_eq!(&got[i], &alone);
+        }
     }
 }
 
