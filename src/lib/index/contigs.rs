@@ -37,6 +37,78 @@ pub(crate) fn pac_base(pac: &[u8], l: u64) -> u8 {
     (pac[(l >> 2) as usize] >> ((3 - (l & 3)) << 1)) & 3
 }
 
+/// The four bases of each `.pac` byte, first base first.
+static PAC_BYTE: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut i = 0;
+        while i < 4 {
+            t[b][i] = ((b >> ((3 - i) * 2)) & 3) as u8;
+            i += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The four bases of each `.pac` byte reverse-complemented: the last base
+/// complemented first.
+static PAC_BYTE_RC: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut i = 0;
+        while i < 4 {
+            t[b][i] = 3 - PAC_BYTE[b][3 - i];
+            i += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Appends packed bases `beg..end` to `out`, whole bytes through a table.
+fn unpack(pac: &[u8], beg: u64, end: u64, out: &mut Vec<u8>) {
+    out.reserve((end - beg) as usize);
+    let mut k = beg;
+    while k < end && !k.is_multiple_of(4) {
+        out.push(pac_base(pac, k));
+        k += 1;
+    }
+    let whole = (end - k) / 4;
+    let first = (k / 4) as usize;
+    for &b in &pac[first..first + whole as usize] {
+        out.extend_from_slice(&PAC_BYTE[usize::from(b)]);
+    }
+    k += 4 * whole;
+    while k < end {
+        out.push(pac_base(pac, k));
+        k += 1;
+    }
+}
+
+/// Appends the reverse complement of packed bases `beg..end` to `out`
+/// (base `end - 1` complemented first), whole bytes through a table.
+fn unpack_revcomp(pac: &[u8], beg: u64, end: u64, out: &mut Vec<u8>) {
+    out.reserve((end - beg) as usize);
+    let mut k = end;
+    while k > beg && !k.is_multiple_of(4) {
+        k -= 1;
+        out.push(3 - pac_base(pac, k));
+    }
+    let whole = (k - beg) / 4;
+    let last = (k / 4) as usize;
+    for &b in pac[last - whole as usize..last].iter().rev() {
+        out.extend_from_slice(&PAC_BYTE_RC[usize::from(b)]);
+    }
+    k -= 4 * whole;
+    while k > beg {
+        k -= 1;
+        out.push(3 - pac_base(pac, k));
+    }
+}
+
 /// Packs base codes (0..=3) in bwa's `.pac` layout, `ceil(len/4)` bytes.
 pub(crate) fn pack_bases(codes: &[u8]) -> Vec<u8> {
     let mut pac = vec![0u8; codes.len().div_ceil(4)];
@@ -142,13 +214,9 @@ impl FmIndex {
         if beg >= l_pac {
             let beg_f = (l_pac << 1) - 1 - end;
             let end_f = (l_pac << 1) - 1 - beg;
-            out.extend(
-                ((beg_f + 1)..=end_f)
-                    .rev()
-                    .map(|k| 3 - pac_base(pac, k as u64)),
-            );
+            unpack_revcomp(pac, (beg_f + 1) as u64, (end_f + 1) as u64, out);
         } else {
-            out.extend((beg..end).map(|k| pac_base(pac, k as u64)));
+            unpack(pac, beg as u64, end as u64, out);
         }
         out.len()
     }
@@ -171,5 +239,29 @@ impl FmIndex {
         let end = end.min(far_end);
         self.get_seq(beg, end, out);
         (beg, end, rid)
+    }
+}
+
+#[cfg(test)]
+mod unpack_tests {
+    use super::*;
+
+    #[test]
+    fn table_unpacking_equals_base_by_base() {
+        let codes: Vec<u8> = (0..203u32).map(|i| ((i * 7 + i / 3) % 4) as u8).collect();
+        let pac = pack_bases(&codes);
+        let mut out = Vec::new();
+        for beg in 0..codes.len() as u64 {
+            for end in beg..=(codes.len() as u64).min(beg + 40) {
+                out.clear();
+                unpack(&pac, beg, end, &mut out);
+                let want: Vec<u8> = (beg..end).map(|k| pac_base(&pac, k)).collect();
+                assert_eq!(out, want, "{beg}..{end}");
+                out.clear();
+                unpack_revcomp(&pac, beg, end, &mut out);
+                let want: Vec<u8> = (beg..end).rev().map(|k| 3 - pac_base(&pac, k)).collect();
+                assert_eq!(out, want, "rc {beg}..{end}");
+            }
+        }
     }
 }
