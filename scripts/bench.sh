@@ -29,6 +29,9 @@ r1=$data/reads_1.fq.gz r2=$data/reads_2.fq.gz
 declare -A wall cpu rss
 run() { # name command...
   local name=$1; shift
+  # Write back the previous tool's output first, so that no tool pays for
+  # another's disk writes.
+  sync
   /usr/bin/time -f "%e %U %S %M" -o "$out/$name.time" "$@" > "$out/$name.sam" 2> "$out/$name.log"
   read -r w u s m < "$out/$name.time"
   wall[$name]=$w; cpu[$name]=$(echo "$u + $s" | bc); rss[$name]=$m
