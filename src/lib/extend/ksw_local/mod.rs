@@ -783,10 +783,12 @@ pub fn local_align_many(
 ) {
     out.clear();
     #[cfg(target_arch = "x86_64")]
-    if jobs.len() > 1 && many::usable(gaps) {
-        // SAFETY: `usable` checked the CPU features.
-        unsafe { many::align_all(ws, jobs, mat, gaps, out) };
-        return;
+    if jobs.len() > 1 {
+        if let Some(width) = many::usable(gaps) {
+            // SAFETY: `usable` checked the CPU features of `width`.
+            unsafe { many::align_all(width, ws, jobs, mat, gaps, out) };
+            return;
+        }
     }
     out.extend(
         jobs.iter()
@@ -1077,6 +1079,38 @@ mod tests {
         })
     }
 
+    /// `local_align_many` of `list`, then the side-by-side kernels at
+    /// every width this CPU has (AVX-512BW and AVX2 where present).
+    fn many_builds(
+        list: &[LocalJob<'_>],
+        mat: &ScoreMatrix,
+        g: GapPenalties,
+    ) -> Vec<Vec<LocalResult>> {
+        let mut all = Vec::new();
+        let mut out = Vec::new();
+        local_align_many(&mut LocalWorkspace::new(), list, mat, g, &mut out);
+        all.push(out);
+        #[cfg(target_arch = "x86_64")]
+        if g.o_del >= 0 && g.e_del >= 0 && g.o_ins >= 0 && g.e_ins >= 0 {
+            let mut widths = Vec::new();
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+            {
+                widths.push(many::Width::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                widths.push(many::Width::Avx2);
+            }
+            for w in widths {
+                let mut out = Vec::new();
+                // SAFETY: the CPU has the features of `w`, checked above.
+                unsafe { many::align_all(w, &mut LocalWorkspace::new(), list, mat, g, &mut out) };
+                all.push(out);
+            }
+        }
+        all
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
         /// `local_align_many` gives each job `local_align`'s result (on a
@@ -1089,17 +1123,16 @@ mod tests {
                 2 => scoring(),
             ],
         ) {
-            let mut ws = LocalWorkspace::new();
             let list: Vec<LocalJob<'_>> = jobs
                 .iter()
                 .map(|(q, t, flags)| LocalJob { query: q, target: t, flags: *flags })
                 .collect();
-            let mut many = Vec::new();
-            local_align_many(&mut ws, &list, &mat, g, &mut many);
-            prop_assert_eq!(many.len(), list.len());
-            for (j, r) in list.iter().zip(&many) {
-                let one = local_align(&mut LocalWorkspace::new(), j.query, j.target, &mat, g, j.flags);
-                prop_assert_eq!(*r, one, "q {:?} t {:?} flags {:?}", j.query, j.target, j.flags);
+            for many in many_builds(&list, &mat, g) {
+                prop_assert_eq!(many.len(), list.len());
+                for (j, r) in list.iter().zip(&many) {
+                    let one = local_align(&mut LocalWorkspace::new(), j.query, j.target, &mat, g, j.flags);
+                    prop_assert_eq!(*r, one, "q {:?} t {:?} flags {:?}", j.query, j.target, j.flags);
+                }
             }
         }
     }
@@ -1137,14 +1170,14 @@ mod tests {
                 .iter()
                 .map(|q| LocalJob { query: q, target: &target, flags })
                 .collect();
-            let mut many = Vec::new();
-            local_align_many(&mut LocalWorkspace::new(), &list, &mat, g, &mut many);
-            for (j, r) in list.iter().zip(&many) {
-                let one = local_align(&mut LocalWorkspace::new(), j.query, j.target, &mat, g, j.flags);
-                prop_assert_eq!(*r, one);
-                let pass = first_pass(&mat, g, flags);
-                let plain = pass.run_portable(&mut LocalWorkspace::new(), j.query, j.target);
-                prop_assert_eq!((r.score, r.te, r.qe, r.score2, r.te2), (plain.score, plain.te, plain.qe, plain.score2, plain.te2));
+            for many in many_builds(&list, &mat, g) {
+                for (j, r) in list.iter().zip(&many) {
+                    let one = local_align(&mut LocalWorkspace::new(), j.query, j.target, &mat, g, j.flags);
+                    prop_assert_eq!(*r, one);
+                    let pass = first_pass(&mat, g, flags);
+                    let plain = pass.run_portable(&mut LocalWorkspace::new(), j.query, j.target);
+                    prop_assert_eq!((r.score, r.te, r.qe, r.score2, r.te2), (plain.score, plain.te, plain.qe, plain.score2, plain.te2));
+                }
             }
         }
     }
@@ -1203,23 +1236,23 @@ mod tests {
                 flags,
             },
         ];
-        let mut out = Vec::new();
-        local_align_many(&mut LocalWorkspace::new(), &list, &mat, g, &mut out);
-        let r = out[1];
-        assert_eq!(
-            (r.score, r.te, r.qe, r.score2, r.te2, r.tb, r.qb),
-            (8, 119, 91, -1, -1, -1, -1)
-        );
-        for (j, r) in list.iter().zip(&out) {
-            let one = local_align(
-                &mut LocalWorkspace::new(),
-                j.query,
-                j.target,
-                &mat,
-                g,
-                j.flags,
+        for out in many_builds(&list, &mat, g) {
+            let r = out[1];
+            assert_eq!(
+                (r.score, r.te, r.qe, r.score2, r.te2, r.tb, r.qb),
+                (8, 119, 91, -1, -1, -1, -1)
             );
-            assert_eq!(*r, one);
+            for (j, r) in list.iter().zip(&out) {
+                let one = local_align(
+                    &mut LocalWorkspace::new(),
+                    j.query,
+                    j.target,
+                    &mat,
+                    g,
+                    j.flags,
+                );
+                assert_eq!(*r, one);
+            }
         }
     }
 }
