@@ -9,8 +9,8 @@
 //! scalar code, saturation included, so its results are bwa's in every
 //! corner case (a plain padded Gotoh differs when an insertion costs no
 //! more to open than to extend). The packed kernels run the same
-//! recurrences on real registers; [`local_align_many`] runs four alignments
-//! side by side (AVX-512BW), one per 128-bit lane.
+//! recurrences on real registers; [`local_align_many`] runs alignments side
+//! by side, one per 128-bit lane (four with AVX-512BW, two with AVX2).
 //!
 //! # The lazy-F pass in closed form
 //!
@@ -770,10 +770,11 @@ pub struct LocalJob<'a> {
     pub flags: LocalFlags,
 }
 
-/// [`local_align`] of every job, results in `out` in job order. Where the
-/// CPU has AVX-512BW, four jobs of equal query layout run side by side in
-/// one 512-bit register, each in a 128-bit lane laid out as the single
-/// kernel lays it out, so that every result is [`local_align`]'s.
+/// [`local_align`] of every job, results in `out` in job order. Jobs of
+/// equal query layout run side by side in one register, four (AVX-512BW)
+/// or two (AVX2), each in a 128-bit lane laid out as the single kernel lays
+/// it out, so that every result is [`local_align`]'s. Without AVX2 it is
+/// [`local_align`] job by job.
 pub fn local_align_many(
     ws: &mut LocalWorkspace,
     jobs: &[LocalJob<'_>],
@@ -1113,8 +1114,9 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
-        /// `local_align_many` gives each job `local_align`'s result (on a
-        /// CPU without AVX-512BW both are the single kernel).
+        /// `local_align_many`, at every width the CPU has, gives each job
+        /// `local_align`'s result (on a CPU without AVX2 both are the
+        /// single kernel).
         #[test]
         fn many_equals_one_at_a_time(
             jobs in job_set(),
