@@ -857,12 +857,11 @@ mod tests {
         assert_eq!((r.score, r.te, r.qe, r.tb, r.qb), (3, 2, 2, -1, -1));
     }
 
-    /// A case where the lane structure shows: with a free insertion open
-    /// the lazy-F pass leaves deletion scores stale. Expected values are
-    /// bwa 0.7.17's `ksw_align2` output; a plain padded Gotoh gives
-    /// te 79, qe 53 here.
-    #[test]
-    fn zero_insertion_open_matches_bwa_striped_kernel() {
+    /// Query, target and scoring of a case where bwa's lane structure
+    /// shows: with a free insertion open the lazy-F pass leaves deletion
+    /// scores stale.
+    #[allow(clippy::type_complexity)]
+    fn zero_open_case() -> (Vec<u8>, Vec<u8>, ScoreMatrix, GapPenalties, LocalFlags) {
         let digits = |s: &str| s.bytes().map(|c| c - b'0').collect::<Vec<u8>>();
         let q = digits(
             "13110030312301113201012113203031131102013032203213100012322202102102322000310013\
@@ -889,6 +888,14 @@ mod tests {
             min_score: Some(60),
             start: true,
         };
+        (q, t, mat, g, flags)
+    }
+
+    /// [`zero_open_case`]. Expected values are bwa 0.7.17's `ksw_align2`
+    /// output; a plain padded Gotoh gives te 79, qe 53 here.
+    #[test]
+    fn zero_insertion_open_matches_bwa_striped_kernel() {
+        let (q, t, mat, g, flags) = zero_open_case();
         let r = local_align(&mut LocalWorkspace::new(), &q, &t, &mat, g, flags);
         assert_eq!(
             (r.score, r.te, r.qe, r.score2, r.te2, r.tb, r.qb),
@@ -1188,32 +1195,7 @@ mod tests {
     /// three other jobs: each run keeps its own lazy-F stopping point.
     #[test]
     fn many_keeps_each_runs_lazy_f() {
-        let digits = |s: &str| s.bytes().map(|c| c - b'0').collect::<Vec<u8>>();
-        let q = digits(
-            "13110030312301113201012113203031131102013032203213100012322202102102322000310013\
-             022021322033123211012010030001434022303322113313003102123330013",
-        );
-        let t = digits(
-            "00232310223103210330212233010211221321001133210113131313300000131131130122234000\
-             0003330120033231301232133333132202302033003",
-        );
-        let mat = MemOptions {
-            a: 1,
-            b: 1,
-            ..MemOptions::default()
-        }
-        .score_matrix();
-        let g = GapPenalties {
-            o_del: 8,
-            e_del: 1,
-            o_ins: 0,
-            e_ins: 1,
-        };
-        let flags = LocalFlags {
-            byte: true,
-            min_score: Some(60),
-            start: true,
-        };
+        let (q, t, mat, g, flags) = zero_open_case();
         let q2: Vec<u8> = q.iter().map(|&c| if c < 4 { 3 - c } else { c }).collect();
         let t2: Vec<u8> = t.iter().rev().copied().collect();
         let list = [
