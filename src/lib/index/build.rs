@@ -272,12 +272,12 @@ fn stream_bwt<S: SaValue, W: Write + Seek>(
                 buf: &mut Vec<u8>,
                 w: &mut SectionWriter<W>|
      -> io::Result<()> {
-        for x in block.counts.iter().chain(block.bases.iter()) {
+        for x in block.counts.iter().chain(&block.lo).chain(&block.hi) {
             buf.extend_from_slice(&x.to_le_bytes());
         }
         *block = OccBlock {
             counts: *counts,
-            bases: [0; 4],
+            ..OccBlock::default()
         };
         if buf.len() >= 64 * 4096 {
             w.write(buf)?;
@@ -310,7 +310,7 @@ fn stream_bwt<S: SaValue, W: Write + Seek>(
             continue;
         }
         let c = text[(pos - 1) as usize];
-        block.bases[(in_block >> 5) as usize] |= (c as u64) << (2 * (in_block & 31));
+        block.set_base(in_block, c);
         counts[c as usize] += 1;
         in_block += 1;
         if in_block == OCC_INTERVAL {

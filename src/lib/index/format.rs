@@ -13,7 +13,7 @@ compile_error!("the .fmi format is read in place and needs a little-endian targe
 /// First 8 bytes of every `.fmi` file.
 pub const MAGIC: [u8; 8] = *b"FERRFMI\0";
 /// Bump on any change of layout or meaning.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Fixed header size; the section table follows.
 pub const HEADER_LEN: u64 = 64;
 /// Size of one section-table entry.

@@ -3,9 +3,11 @@
 //!
 //! The BWT with `$` removed (length `n`) is stored in 64-byte blocks of 128
 //! characters: four cumulative `u64` counts (A, C, G, T in all earlier
-//! blocks) then four `u64` words holding 32 bases each, base `j` of a word in
-//! bits `2j..2j+2`. A query for row `k` looks at row `k' = k - (k >= primary)`
-//! of the `$`-removed string: one cache line, a few popcounts.
+//! blocks), then the characters as two bit planes: two words of their low
+//! bits and two of their high bits, character `i` of the block at bit
+//! `i % 64` of word `i / 64`. A query for row `k` looks at row
+//! `k' = k - (k >= primary)` of the `$`-removed string: one cache line, a
+//! few word operations and popcounts per base class.
 
 use super::FmIndex;
 
@@ -18,35 +20,27 @@ pub const OCC_INTERVAL: u64 = 128;
 pub struct OccBlock {
     /// Occurrences of A, C, G, T before this block.
     pub counts: [u64; 4],
-    /// 128 bases, 2 bits each, base `j` of word `w` at bits `2j`.
-    pub bases: [u64; 4],
+    /// Low bits of the block's 128 characters, character `i` at bit
+    /// `i % 64` of word `i / 64`.
+    pub lo: [u64; 2],
+    /// High bits, laid out as `lo`.
+    pub hi: [u64; 2],
 }
 
-const LO: u64 = 0x5555_5555_5555_5555;
-
-/// Mask (on the low bit of each 2-bit cell) of the first `m` cells, `m <= 32`.
-const fn cell_mask(m: u64) -> u64 {
-    if m >= 32 {
-        LO
-    } else {
-        LO & ((1u64 << (2 * m)) - 1)
-    }
-}
-
-/// `PREFIX_MASKS.0[j][w]`: the low-bit mask of the cells of word `w` among
-/// the first `j` bases of a block. A 4 KiB table read costs less than
-/// computing the four masks (clamps and variable shifts) at every count.
+/// `PREFIX_MASKS.0[j]`: per word, the bits of the first `j` characters of
+/// a block. A 2 KiB table read costs less than the clamps and variable
+/// shifts at every count.
 #[repr(C, align(64))]
-struct PrefixMasks([[u64; 4]; OCC_INTERVAL as usize + 1]);
+struct PrefixMasks([[u64; 2]; OCC_INTERVAL as usize + 1]);
 
 static PREFIX_MASKS: PrefixMasks = {
-    let mut t = [[0u64; 4]; OCC_INTERVAL as usize + 1];
+    let mut t = [[0u64; 2]; OCC_INTERVAL as usize + 1];
     let mut j = 0;
     while j <= OCC_INTERVAL as usize {
         let mut w = 0;
-        while w < 4 {
-            let m = (j as u64).saturating_sub(32 * w as u64);
-            t[j][w] = cell_mask(m);
+        while w < 2 {
+            let m = (j as u64).saturating_sub(64 * w as u64);
+            t[j][w] = if m >= 64 { !0 } else { (1u64 << m) - 1 };
             w += 1;
         }
         j += 1;
@@ -54,98 +48,99 @@ static PREFIX_MASKS: PrefixMasks = {
     PrefixMasks(t)
 };
 
-/// The set bits of four words whose set bits all sit on even positions:
-/// two words merged per popcount.
-#[inline(always)]
-fn merged_popcount(v: &[u64; 4]) -> u64 {
-    u64::from((v[0] | (v[1] << 1)).count_ones() + (v[2] | (v[3] << 1)).count_ones())
-}
+/// Per base `c`, the masks that pick its characters out of the planes:
+/// XOR the low plane with the first and the high plane with the second,
+/// and the characters equal to `c` are where both are set.
+const EQ_FLIP: [[u64; 2]; 4] = [[!0, !0], [0, !0], [!0, 0], [0, 0]];
+
+/// Per base `c`, which of `hi`, `lo` and `lo & hi` (all ones or zeros)
+/// make up the characters above `c`: codes 1..=3 are `lo | hi`, 2..=3 are
+/// `hi`, 3 is `lo & hi`, none are above 3.
+const ABOVE: [[u64; 3]; 4] = [[!0, !0, 0], [!0, 0, 0], [0, 0, !0], [0, 0, 0]];
+
+/// Per base `c`, which of the counts of C, G and T (all ones or zeros) are
+/// of bases above `c`.
+const ABOVE_COUNTS: [[u64; 3]; 4] = [[!0, !0, !0], [0, !0, !0], [0, 0, !0], [0, 0, 0]];
 
 impl OccBlock {
-    /// Per word, the low-bit mask of the cells among the first `j` bases of
-    /// the block (`j <= 128`): full words, one partial word, then zeros.
+    /// Per word, the bits of the first `j` characters of the block
+    /// (`j <= 128`).
     #[inline(always)]
-    fn prefix_masks(j: u64) -> &'static [u64; 4] {
+    fn prefix_masks(j: u64) -> &'static [u64; 2] {
         debug_assert!(j <= OCC_INTERVAL);
         &PREFIX_MASKS.0[j as usize]
     }
 
     /// Counts of A, C, G, T among the first `j` bases of the block (`j <= 128`).
-    ///
-    /// The indicator bits of one base class sit on the even bits of each
-    /// word; two words' indicators are merged (one shifted onto the odd bits)
-    /// before counting, so the block needs six popcounts instead of twelve.
     #[inline(always)]
     pub fn count4(&self, j: u64) -> [u64; 4] {
         let m = Self::prefix_masks(j);
-        let mut ind = [[0u64; 4]; 3];
-        for w in 0..4 {
-            let lo = self.bases[w] & m[w];
-            let hi = (self.bases[w] >> 1) & m[w];
-            ind[0][w] = lo & !hi;
-            ind[1][w] = hi & !lo;
-            ind[2][w] = lo & hi;
+        let (mut n1, mut n2, mut n3) = (0u32, 0u32, 0u32);
+        for (w, &m) in m.iter().enumerate() {
+            let (lo, hi) = (self.lo[w] & m, self.hi[w] & m);
+            n1 += (lo & !hi).count_ones();
+            n2 += (hi & !lo).count_ones();
+            n3 += (lo & hi).count_ones();
         }
-        let n: [u64; 3] = std::array::from_fn(|c| {
-            let x = &ind[c];
-            ((x[0] | (x[1] << 1)).count_ones() + (x[2] | (x[3] << 1)).count_ones()) as u64
-        });
+        let (n1, n2, n3) = (u64::from(n1), u64::from(n2), u64::from(n3));
         [
-            self.counts[0] + j - n[0] - n[1] - n[2],
-            self.counts[1] + n[0],
-            self.counts[2] + n[1],
-            self.counts[3] + n[2],
+            self.counts[0] + j - n1 - n2 - n3,
+            self.counts[1] + n1,
+            self.counts[2] + n2,
+            self.counts[3] + n3,
         ]
     }
 
-    /// Count of base `c` among the first `j` bases of the block (two
-    /// popcounts, words merged in pairs as in [`OccBlock::count4`]).
+    /// The characters equal to `c` in word `w`, among the mask `m`.
+    #[inline(always)]
+    fn equal(&self, w: usize, c: u8, m: u64) -> u64 {
+        let f = &EQ_FLIP[c as usize];
+        (self.lo[w] ^ f[0]) & (self.hi[w] ^ f[1]) & m
+    }
+
+    /// Count of base `c` among the first `j` bases of the block.
     #[inline(always)]
     pub fn count(&self, j: u64, c: u8) -> u64 {
-        let pattern = LO * c as u64;
         let m = Self::prefix_masks(j);
-        let hit: [u64; 4] = std::array::from_fn(|w| {
-            let x = self.bases[w] ^ pattern;
-            !(x | (x >> 1)) & m[w]
-        });
-        let n = (hit[0] | (hit[1] << 1)).count_ones() + (hit[2] | (hit[3] << 1)).count_ones();
-        self.counts[c as usize] + n as u64
+        let n = self.equal(0, c, m[0]).count_ones() + self.equal(1, c, m[1]).count_ones();
+        self.counts[c as usize] + u64::from(n)
     }
 
     /// Among the first `j` bases of the block (and all earlier blocks):
     /// the count of base `c`, and the count of bases above `c` (codes
     /// `c + 1..4`), which is what a bi-directional extension by `c` needs
-    /// of the other bases. Four popcounts instead of [`OccBlock::count4`]'s
-    /// six.
+    /// of the other bases. Four popcounts.
     #[inline(always)]
     pub fn count_and_above(&self, j: u64, c: u8) -> (u64, u64) {
         let m = Self::prefix_masks(j);
-        let pattern = LO * c as u64;
-        let (mut hit, mut above) = ([0u64; 4], [0u64; 4]);
-        for w in 0..4 {
-            let b = self.bases[w];
-            let x = b ^ pattern;
-            hit[w] = !(x | (x >> 1)) & m[w];
-            // A cell above `c`: nonzero (c = 0), high bit set (c = 1), both
-            // bits set (c = 2); none above 3.
-            above[w] = match c {
-                0 => (b | (b >> 1)) & m[w],
-                1 => (b >> 1) & m[w],
-                2 => (b & (b >> 1)) & m[w],
-                _ => 0,
-            };
+        let a = &ABOVE[c as usize];
+        let (mut eq, mut above) = (0u32, 0u32);
+        for (w, &m) in m.iter().enumerate() {
+            let (lo, hi) = (self.lo[w], self.hi[w]);
+            eq += self.equal(w, c, m).count_ones();
+            above += (((hi & a[0]) | (lo & a[1]) | (lo & hi & a[2])) & m).count_ones();
         }
-        let before: u64 = self.counts[c as usize + 1..].iter().sum();
+        let k = &ABOVE_COUNTS[c as usize];
+        let before = (self.counts[1] & k[0]) + (self.counts[2] & k[1]) + (self.counts[3] & k[2]);
         (
-            self.counts[c as usize] + merged_popcount(&hit),
-            before + merged_popcount(&above),
+            self.counts[c as usize] + u64::from(eq),
+            before + u64::from(above),
         )
     }
 
     /// Base at position `i` (< 128) of the block.
     #[inline(always)]
     pub fn base(&self, i: u64) -> u8 {
-        ((self.bases[(i >> 5) as usize] >> (2 * (i & 31))) & 3) as u8
+        let (w, b) = ((i >> 6) as usize, i & 63);
+        (((self.lo[w] >> b) & 1) | (((self.hi[w] >> b) & 1) << 1)) as u8
+    }
+
+    /// Sets base `i` (< 128) of a block whose base `i` is still 0.
+    #[inline(always)]
+    pub fn set_base(&mut self, i: u64, c: u8) {
+        let (w, b) = ((i >> 6) as usize, i & 63);
+        self.lo[w] |= u64::from(c & 1) << b;
+        self.hi[w] |= u64::from(c >> 1 & 1) << b;
     }
 }
 
@@ -303,10 +298,10 @@ mod tests {
         let bases: Vec<u8> = (0..128u32).map(|i| ((i * 7 + i / 5) % 4) as u8).collect();
         let mut b = OccBlock {
             counts: [5, 6, 7, 8],
-            bases: [0; 4],
+            ..OccBlock::default()
         };
         for (i, &c) in bases.iter().enumerate() {
-            b.bases[i / 32] |= (c as u64) << (2 * (i % 32));
+            b.set_base(i as u64, c);
         }
         for j in 0..=128u64 {
             let mut want = b.counts;
