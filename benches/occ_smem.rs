@@ -100,6 +100,23 @@ fn bench_index(idx: &FmIndex, ivs: &[BiInterval], rows: &[u64]) {
             })
             .sum()
     });
+    // What seeding calls: one base's extension (the same checksum as above).
+    time("extend1 (dispatched)", 2 * ivs.len(), || {
+        ivs.iter()
+            .map(|ik| {
+                black_box(idx.extend1(black_box(ik), true, 1)).x[2]
+                    + black_box(idx.extend1(ik, false, 2)).x[2]
+            })
+            .sum()
+    });
+    time("extend1_portable", 2 * ivs.len(), || {
+        ivs.iter()
+            .map(|ik| {
+                black_box(idx.extend1_portable(black_box(ik), true, 1)).x[2]
+                    + black_box(idx.extend1_portable(ik, false, 2)).x[2]
+            })
+            .sum()
+    });
     time("sa (dispatched)", rows.len(), || {
         rows.iter().map(|&r| idx.sa(black_box(r))).sum()
     });
