@@ -63,6 +63,20 @@ impl<'a, I: BiIndex + ?Sized> Ext<'a, I> {
         }
     }
 
+    /// Gives way once when interleaved (after prefetching what is next).
+    #[inline(always)]
+    pub(crate) async fn give_way(&self) {
+        if self.yields {
+            GiveWay(false).await;
+        }
+    }
+
+    /// [`BiIndex::extend1`] at once, for blocks already asked for.
+    #[inline(always)]
+    pub(crate) fn extend1_now(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
+        self.index.extend1(ik, is_back, c)
+    }
+
     /// [`BiIndex::extend1`], giving way first when interleaved.
     #[inline(always)]
     pub(crate) async fn extend1(&self, ik: BiInterval, is_back: bool, c: u8) -> BiInterval {

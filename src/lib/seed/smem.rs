@@ -111,17 +111,17 @@ pub(crate) async fn smem1_in<I: BiIndex + ?Sized>(
         next.clear();
         if c.is_some() {
             // The candidates' extensions are independent: start all their
-            // loads at once.
-            for p in cands.iter().skip(1) {
+            // loads at once, give way once while they arrive, then extend
+            // them all (their intervals are nested, so most share blocks).
+            for p in cands.iter() {
                 index.prefetch(p, true);
             }
+            index.give_way().await;
         }
         for p in cands.iter() {
-            let grown = match c {
-                Some(c) => Some(index.extend1(*p, true, c as u8).await),
-                None => None,
-            }
-            .filter(|ok| ok.x[2] >= min_intv);
+            let grown = c
+                .map(|c| index.extend1_now(p, true, c as u8))
+                .filter(|ok| ok.x[2] >= min_intv);
             match grown {
                 None => {
                     // An SMEM, unless a longer match still grows here or one
