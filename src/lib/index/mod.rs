@@ -68,6 +68,8 @@ pub struct FmIndex {
     pac: RawSlice<u8>,
     occ: RawSlice<OccBlock>,
     sa: RawSlice<u8>,
+    /// Whether this CPU has POPCNT: see [`FmIndex::hw_popcnt`].
+    hw_popcnt: bool,
 }
 
 /// A slice into `FmIndex::storage`, kept as a pointer so hot lookups do not
@@ -289,7 +291,23 @@ impl FmIndex {
             pac,
             occ,
             sa,
+            hw_popcnt: cpu_has_popcnt(),
         })
+    }
+
+    /// Whether occurrence counts use the POPCNT instruction: found out once,
+    /// when the index opens, so that each count needs no check of its own
+    /// and inlines into its caller. Without POPCNT every count is the
+    /// portable one, with the same results.
+    #[inline(always)]
+    pub fn hw_popcnt(&self) -> bool {
+        self.hw_popcnt
+    }
+
+    /// Makes every count portable, as on a CPU without POPCNT (tests and
+    /// benchmarks compare the two ways).
+    pub fn force_portable(&mut self) {
+        self.hw_popcnt = false;
     }
 
     /// Recomputes the CRC32 of every section (reads the whole file).
@@ -377,6 +395,18 @@ impl FmIndex {
         } else {
             format::u64_at(b, 8 * i)
         }
+    }
+}
+
+/// Whether the CPU running this has the POPCNT instruction.
+fn cpu_has_popcnt() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("popcnt")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 

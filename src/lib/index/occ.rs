@@ -8,6 +8,12 @@
 //! `i % 64` of word `i / 64`. A query for row `k` looks at row
 //! `k' = k - (k >= primary)` of the `$`-removed string: one cache line, a
 //! few word operations and popcounts per base class.
+//!
+//! The counting functions take `HW`: whether to count bits with the POPCNT
+//! instruction ([`ones`]). They are private to the crate and instantiated
+//! with `HW = true` only by [`FmIndex`], which checks the CPU once when it
+//! opens; so that the whole extension inlines into the seeding loops, which
+//! a `#[target_feature]` function could not.
 
 use super::FmIndex;
 
@@ -62,6 +68,29 @@ const ABOVE: [[u64; 3]; 4] = [[!0, !0, 0], [!0, 0, 0], [0, 0, !0], [0, 0, 0]];
 /// of bases above `c`.
 const ABOVE_COUNTS: [[u64; 3]; 4] = [[!0, !0, !0], [0, !0, !0], [0, 0, !0], [0, 0, 0]];
 
+/// Number of set bits of `x`: the POPCNT instruction when `HW`, else
+/// `count_ones` (a dozen instructions unless the build targets POPCNT).
+/// Inline assembly rather than `_popcnt64`, because the intrinsic would
+/// need the target feature on every caller up to the dispatch.
+///
+/// `HW = true` may only be instantiated where the CPU is known to have
+/// POPCNT ([`FmIndex::hw_popcnt`]).
+#[inline(always)]
+pub(crate) fn ones<const HW: bool>(x: u64) -> u32 {
+    #[cfg(all(target_arch = "x86_64", not(target_feature = "popcnt")))]
+    if HW {
+        let mut n = x;
+        // SAFETY: callers only pass HW = true once the CPU was found to
+        // have POPCNT. Source and destination are one register, so the
+        // false dependency some CPUs have on the destination is a true one.
+        unsafe {
+            core::arch::asm!("popcnt {n}, {n}", n = inout(reg) n, options(pure, nomem, nostack));
+        }
+        return n as u32;
+    }
+    x.count_ones()
+}
+
 impl OccBlock {
     /// Per word, the bits of the first `j` characters of the block
     /// (`j <= 128`).
@@ -74,13 +103,18 @@ impl OccBlock {
     /// Counts of A, C, G, T among the first `j` bases of the block (`j <= 128`).
     #[inline(always)]
     pub fn count4(&self, j: u64) -> [u64; 4] {
+        self.count4_with::<false>(j)
+    }
+
+    #[inline(always)]
+    pub(crate) fn count4_with<const HW: bool>(&self, j: u64) -> [u64; 4] {
         let m = Self::prefix_masks(j);
         let (mut n1, mut n2, mut n3) = (0u32, 0u32, 0u32);
         for (w, &m) in m.iter().enumerate() {
             let (lo, hi) = (self.lo[w] & m, self.hi[w] & m);
-            n1 += (lo & !hi).count_ones();
-            n2 += (hi & !lo).count_ones();
-            n3 += (lo & hi).count_ones();
+            n1 += ones::<HW>(lo & !hi);
+            n2 += ones::<HW>(hi & !lo);
+            n3 += ones::<HW>(lo & hi);
         }
         let (n1, n2, n3) = (u64::from(n1), u64::from(n2), u64::from(n3));
         [
@@ -101,8 +135,13 @@ impl OccBlock {
     /// Count of base `c` among the first `j` bases of the block.
     #[inline(always)]
     pub fn count(&self, j: u64, c: u8) -> u64 {
+        self.count_with::<false>(j, c)
+    }
+
+    #[inline(always)]
+    pub(crate) fn count_with<const HW: bool>(&self, j: u64, c: u8) -> u64 {
         let m = Self::prefix_masks(j);
-        let n = self.equal(0, c, m[0]).count_ones() + self.equal(1, c, m[1]).count_ones();
+        let n = ones::<HW>(self.equal(0, c, m[0])) + ones::<HW>(self.equal(1, c, m[1]));
         self.counts[c as usize] + u64::from(n)
     }
 
@@ -112,13 +151,18 @@ impl OccBlock {
     /// of the other bases. Four popcounts.
     #[inline(always)]
     pub fn count_and_above(&self, j: u64, c: u8) -> (u64, u64) {
+        self.count_and_above_with::<false>(j, c)
+    }
+
+    #[inline(always)]
+    pub(crate) fn count_and_above_with<const HW: bool>(&self, j: u64, c: u8) -> (u64, u64) {
         let m = Self::prefix_masks(j);
         let a = &ABOVE[c as usize];
         let (mut eq, mut above) = (0u32, 0u32);
         for (w, &m) in m.iter().enumerate() {
             let (lo, hi) = (self.lo[w], self.hi[w]);
-            eq += self.equal(w, c, m).count_ones();
-            above += (((hi & a[0]) | (lo & a[1]) | (lo & hi & a[2])) & m).count_ones();
+            eq += ones::<HW>(self.equal(w, c, m));
+            above += ones::<HW>(((hi & a[0]) | (lo & a[1]) | (lo & hi & a[2])) & m);
         }
         let k = &ABOVE_COUNTS[c as usize];
         let before = (self.counts[1] & k[0]) + (self.counts[2] & k[1]) + (self.counts[3] & k[2]);
@@ -173,74 +217,106 @@ impl FmIndex {
     /// `0..=k`, the `$` row not counted; `occ(-1, c) = 0`.
     #[inline]
     pub fn occ(&self, k: i64, c: u8) -> u64 {
+        if self.hw_popcnt() {
+            self.occ_with::<true>(k, c)
+        } else {
+            self.occ_with::<false>(k, c)
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn occ_with<const HW: bool>(&self, k: i64, c: u8) -> u64 {
         debug_assert!(c < 4 && k >= -1 && k <= self.meta.seq_len as i64);
         if k < 0 {
             return 0;
         }
         let kp = self.occ_row(k as u64);
-        self.block(kp).count(kp % OCC_INTERVAL + 1, c)
+        self.block(kp).count_with::<HW>(kp % OCC_INTERVAL + 1, c)
     }
 
     /// bwa's `bwt_occ4(k)`: `occ(k, c)` for the four bases at once.
-    #[inline(always)]
+    #[inline]
     pub fn occ4(&self, k: i64) -> [u64; 4] {
+        if self.hw_popcnt() {
+            self.occ4_with::<true>(k)
+        } else {
+            self.occ4_with::<false>(k)
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn occ4_with<const HW: bool>(&self, k: i64) -> [u64; 4] {
         debug_assert!(k >= -1 && k <= self.meta.seq_len as i64);
         if k < 0 {
             return [0; 4];
         }
         let kp = self.occ_row(k as u64);
-        self.block(kp).count4(kp % OCC_INTERVAL + 1)
+        self.block(kp).count4_with::<HW>(kp % OCC_INTERVAL + 1)
     }
 
     /// bwa's `bwt_2occ4(k1, k2)`: `(occ4(k1), occ4(k2))`, reading the block
     /// once when both rows fall in it.
-    #[inline(always)]
+    #[inline]
     pub fn occ4_pair(&self, k1: i64, k2: i64) -> ([u64; 4], [u64; 4]) {
+        if self.hw_popcnt() {
+            self.occ4_pair_with::<true>(k1, k2)
+        } else {
+            self.occ4_pair_with::<false>(k1, k2)
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn occ4_pair_with<const HW: bool>(&self, k1: i64, k2: i64) -> ([u64; 4], [u64; 4]) {
         if k1 < 0 || k2 < 0 {
-            return (self.occ4(k1), self.occ4(k2));
+            return (self.occ4_with::<HW>(k1), self.occ4_with::<HW>(k2));
         }
         let (p1, p2) = (self.occ_row(k1 as u64), self.occ_row(k2 as u64));
         if p1 / OCC_INTERVAL == p2 / OCC_INTERVAL {
             let b = self.block(p1);
             (
-                b.count4(p1 % OCC_INTERVAL + 1),
-                b.count4(p2 % OCC_INTERVAL + 1),
+                b.count4_with::<HW>(p1 % OCC_INTERVAL + 1),
+                b.count4_with::<HW>(p2 % OCC_INTERVAL + 1),
             )
         } else {
             (
-                self.block(p1).count4(p1 % OCC_INTERVAL + 1),
-                self.block(p2).count4(p2 % OCC_INTERVAL + 1),
+                self.block(p1).count4_with::<HW>(p1 % OCC_INTERVAL + 1),
+                self.block(p2).count4_with::<HW>(p2 % OCC_INTERVAL + 1),
             )
         }
     }
 
     /// `(occ(k, c), occ of the bases above c at k)`; `(0, 0)` for `k = -1`.
     #[inline(always)]
-    fn occ_above(&self, k: i64, c: u8) -> (u64, u64) {
+    fn occ_above<const HW: bool>(&self, k: i64, c: u8) -> (u64, u64) {
         if k < 0 {
             return (0, 0);
         }
         let kp = self.occ_row(k as u64);
-        self.block(kp).count_and_above(kp % OCC_INTERVAL + 1, c)
+        self.block(kp)
+            .count_and_above_with::<HW>(kp % OCC_INTERVAL + 1, c)
     }
 
     /// [`FmIndex::occ_above`] for rows `k1` and `k2`, reading the block
-    /// once when both rows fall in it. (No closures here: a closure would
-    /// not inherit the POPCNT target feature of `extend1_popcnt`.)
+    /// once when both rows fall in it.
     #[inline(always)]
-    pub fn occ_above_pair(&self, k1: i64, k2: i64, c: u8) -> ((u64, u64), (u64, u64)) {
+    pub(crate) fn occ_above_pair<const HW: bool>(
+        &self,
+        k1: i64,
+        k2: i64,
+        c: u8,
+    ) -> ((u64, u64), (u64, u64)) {
         if k1 < 0 || k2 < 0 {
-            return (self.occ_above(k1, c), self.occ_above(k2, c));
+            return (self.occ_above::<HW>(k1, c), self.occ_above::<HW>(k2, c));
         }
         let (p1, p2) = (self.occ_row(k1 as u64), self.occ_row(k2 as u64));
         if p1 / OCC_INTERVAL == p2 / OCC_INTERVAL {
             let b = self.block(p1);
             (
-                b.count_and_above(p1 % OCC_INTERVAL + 1, c),
-                b.count_and_above(p2 % OCC_INTERVAL + 1, c),
+                b.count_and_above_with::<HW>(p1 % OCC_INTERVAL + 1, c),
+                b.count_and_above_with::<HW>(p2 % OCC_INTERVAL + 1, c),
             )
         } else {
-            (self.occ_above(k1, c), self.occ_above(k2, c))
+            (self.occ_above::<HW>(k1, c), self.occ_above::<HW>(k2, c))
         }
     }
 
@@ -256,15 +332,24 @@ impl FmIndex {
 
     /// LF mapping (bwa's `bwt_invPsi`): the row of the suffix one position
     /// to the left; `LF(primary) = 0`.
-    #[inline(always)]
+    #[inline]
     pub fn lf(&self, k: u64) -> u64 {
+        if self.hw_popcnt() {
+            self.lf_with::<true>(k)
+        } else {
+            self.lf_with::<false>(k)
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn lf_with<const HW: bool>(&self, k: u64) -> u64 {
         if k == self.meta.primary {
             return 0;
         }
         let kp = self.occ_row(k);
         let b = self.block(kp);
         let c = b.base(kp % OCC_INTERVAL);
-        self.meta.l2[c as usize] + b.count(kp % OCC_INTERVAL + 1, c)
+        self.meta.l2[c as usize] + b.count_with::<HW>(kp % OCC_INTERVAL + 1, c)
     }
 
     /// Hints the CPU to load the occurrence block of row `k` (any `k`,
@@ -315,6 +400,19 @@ mod tests {
         }
         for (i, &c) in bases.iter().enumerate() {
             assert_eq!(b.base(i as u64), c);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            for j in 0..=128u64 {
+                assert_eq!(b.count4_with::<true>(j), b.count4(j));
+                for c in 0..4u8 {
+                    assert_eq!(b.count_with::<true>(j, c), b.count(j, c));
+                    assert_eq!(
+                        b.count_and_above_with::<true>(j, c),
+                        b.count_and_above(j, c)
+                    );
+                }
+            }
         }
         for j in 0..=128u64 {
             let all = b.count4(j);

@@ -45,35 +45,32 @@ impl FmIndex {
     /// left 0, as bwa leaves it to the caller.
     #[inline]
     pub fn extend(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4] {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU was just found to have POPCNT.
-            return unsafe { self.extend_popcnt(ik, is_back) };
+        if self.hw_popcnt() {
+            self.extend_with::<true>(ik, is_back)
+        } else {
+            self.extend_with::<false>(ik, is_back)
         }
-        self.extend_portable(ik, is_back)
     }
 
-    /// [`FmIndex::extend`] compiled with the POPCNT instruction (the
-    /// default x86-64 target lacks it, and `count_ones` then becomes a
-    /// dozen-instruction bit-twiddling sequence).
-    ///
-    /// # Safety
-    /// The CPU must support POPCNT.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    pub unsafe fn extend_popcnt(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4] {
-        self.extend_portable(ik, is_back)
-    }
-
-    /// [`FmIndex::extend`] for any CPU; the reference the POPCNT twin is
+    /// [`FmIndex::extend`] for any CPU; the reference the POPCNT path is
     /// tested against.
-    #[inline(always)]
     pub fn extend_portable(&self, ik: &BiInterval, is_back: bool) -> [BiInterval; 4] {
+        self.extend_with::<false>(ik, is_back)
+    }
+
+    /// [`FmIndex::extend`], counting with POPCNT when `HW` (see
+    /// [`super::occ::ones`]).
+    #[inline(always)]
+    pub(crate) fn extend_with<const HW: bool>(
+        &self,
+        ik: &BiInterval,
+        is_back: bool,
+    ) -> [BiInterval; 4] {
         // `fwd` is bwa's `x[!is_back]` (the coordinate found by LF from the
         // occurrence counts), `bwd` its `x[is_back]` (derived by ordering).
         let (fwd, bwd) = if is_back { (0, 1) } else { (1, 0) };
         let y = ik.x[fwd];
-        let (tk, tl) = self.occ4_pair(y as i64 - 1, (y + ik.x[2]) as i64 - 1);
+        let (tk, tl) = self.occ4_pair_with::<HW>(y as i64 - 1, (y + ik.x[2]) as i64 - 1);
         let mut ok = [BiInterval::default(); 4];
         for (c, o) in ok.iter_mut().enumerate() {
             o.x[fwd] = self.meta.l2[c] + 1 + tk[c];
@@ -91,33 +88,33 @@ impl FmIndex {
     /// One of [`FmIndex::extend`]'s four results: the interval of `cP`
     /// (`is_back`) or, for the complement `c` of the base added, of `Pc`;
     /// that is `extend(ik, is_back)[c]`, with fewer counts.
-    #[inline]
+    #[inline(always)]
     pub fn extend1(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU was just found to have POPCNT.
-            return unsafe { self.extend1_popcnt(ik, is_back, c) };
+        if self.hw_popcnt() {
+            self.extend1_with::<true>(ik, is_back, c)
+        } else {
+            self.extend1_with::<false>(ik, is_back, c)
         }
-        self.extend1_portable(ik, is_back, c)
-    }
-
-    /// [`FmIndex::extend1`] compiled with the POPCNT instruction.
-    ///
-    /// # Safety
-    /// The CPU must support POPCNT.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    pub unsafe fn extend1_popcnt(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
-        self.extend1_portable(ik, is_back, c)
     }
 
     /// [`FmIndex::extend1`] for any CPU.
-    #[inline(always)]
     pub fn extend1_portable(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
+        self.extend1_with::<false>(ik, is_back, c)
+    }
+
+    /// [`FmIndex::extend1`], counting with POPCNT when `HW`.
+    #[inline(always)]
+    pub(crate) fn extend1_with<const HW: bool>(
+        &self,
+        ik: &BiInterval,
+        is_back: bool,
+        c: u8,
+    ) -> BiInterval {
         debug_assert!(c < 4);
         let (fwd, bwd) = if is_back { (0, 1) } else { (1, 0) };
         let y = ik.x[fwd];
-        let ((tk, gk), (tl, gl)) = self.occ_above_pair(y as i64 - 1, (y + ik.x[2]) as i64 - 1, c);
+        let ((tk, gk), (tl, gl)) =
+            self.occ_above_pair::<HW>(y as i64 - 1, (y + ik.x[2]) as i64 - 1, c);
         let primary = self.meta.primary;
         let holds_primary = y <= primary && y + ik.x[2] > primary;
         let mut o = BiInterval::default();
@@ -164,28 +161,21 @@ impl FmIndex {
     /// holds row 0.
     #[inline]
     pub fn sa(&self, row: u64) -> u64 {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU was just found to have POPCNT.
-            return unsafe { self.sa_popcnt(row) };
+        if self.hw_popcnt() {
+            self.sa_with::<true>(row)
+        } else {
+            self.sa_with::<false>(row)
         }
-        self.sa_portable(row)
     }
 
-    /// [`FmIndex::sa`] compiled with the POPCNT instruction.
-    ///
-    /// # Safety
-    /// The CPU must support POPCNT.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    pub unsafe fn sa_popcnt(&self, row: u64) -> u64 {
-        self.sa_portable(row)
-    }
-
-    /// [`FmIndex::sa`] for any CPU; the reference the POPCNT twin is tested
+    /// [`FmIndex::sa`] for any CPU; the reference the POPCNT path is tested
     /// against.
-    #[inline(always)]
     pub fn sa_portable(&self, row: u64) -> u64 {
+        self.sa_with::<false>(row)
+    }
+
+    #[inline(always)]
+    fn sa_with<const HW: bool>(&self, row: u64) -> u64 {
         debug_assert!(row <= self.meta.seq_len);
         let mask = self.meta.sa_intv - 1;
         let (mut k, mut steps) = (row, 0u64);
@@ -196,7 +186,7 @@ impl FmIndex {
             if k == self.meta.primary {
                 return steps;
             }
-            k = self.lf(k);
+            k = self.lf_with::<HW>(k);
             steps += 1;
         }
     }
@@ -206,27 +196,19 @@ impl FmIndex {
     /// each step prefetching the block (or SA sample) the walk reads next,
     /// so the cache misses of independent walks overlap instead of queueing.
     pub fn sa_many(&self, rows: &[u64], out: &mut [u64]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU was just found to have POPCNT.
-            return unsafe { self.sa_many_popcnt(rows, out) };
+        if self.hw_popcnt() {
+            self.sa_many_with::<true>(rows, out)
+        } else {
+            self.sa_many_with::<false>(rows, out)
         }
-        self.sa_many_portable(rows, out)
-    }
-
-    /// [`FmIndex::sa_many`] compiled with the POPCNT instruction.
-    ///
-    /// # Safety
-    /// The CPU must support POPCNT.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    pub unsafe fn sa_many_popcnt(&self, rows: &[u64], out: &mut [u64]) {
-        self.sa_many_portable(rows, out)
     }
 
     /// [`FmIndex::sa_many`] for any CPU.
-    #[inline(always)]
     pub fn sa_many_portable(&self, rows: &[u64], out: &mut [u64]) {
+        self.sa_many_with::<false>(rows, out)
+    }
+
+    fn sa_many_with<const HW: bool>(&self, rows: &[u64], out: &mut [u64]) {
         assert_eq!(
             rows.len(),
             out.len(),
@@ -268,7 +250,7 @@ impl FmIndex {
                         lanes[j] = lanes[active];
                     }
                     None => {
-                        let k = self.lf(k);
+                        let k = self.lf_with::<HW>(k);
                         self.prefetch_walk(k, mask);
                         lanes[j] = (k, steps + 1, at);
                         j += 1;
@@ -335,35 +317,39 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(16))]
-        /// The POPCNT twins give what the portable code gives, for every row
+        /// The POPCNT path gives what the portable code gives, for every row
         /// and for intervals of every start and size (on a CPU without POPCNT
-        /// there is nothing to compare and the test checks nothing).
+        /// both are the portable code and the test compares it with itself).
         #[test]
-        fn popcnt_twins_match_portable(
+        fn popcnt_path_matches_portable(
             seq in prop::collection::vec(prop_oneof![20 => 0u8..4, 1 => Just(4u8)], 1..700),
         ) {
+            let idx = FmIndex::from_fasta_bytes(fasta(&seq).as_bytes(), 8).unwrap();
+            let mut portable = FmIndex::from_fasta_bytes(fasta(&seq).as_bytes(), 8).unwrap();
+            portable.force_portable();
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("popcnt") {
-                let idx = FmIndex::from_fasta_bytes(fasta(&seq).as_bytes(), 8).unwrap();
-                let n = idx.seq_len();
-                for r in 0..=n {
-                    // SAFETY: POPCNT checked above.
-                    prop_assert_eq!(unsafe { idx.sa_popcnt(r) }, idx.sa_portable(r));
-                }
-                let rows: Vec<u64> = (0..=n).chain((0..=n).rev().step_by(3)).collect();
-                let mut out = vec![u64::MAX; rows.len()];
-                // SAFETY: POPCNT checked above.
-                unsafe { idx.sa_many_popcnt(&rows, &mut out) };
-                let want: Vec<u64> = rows.iter().map(|&r| idx.sa_portable(r)).collect();
-                prop_assert_eq!(&out, &want);
-                for start in 0..=n {
-                    for size in [0, 1, 2, 7, 130, n] {
-                        let size = size.min(n + 1 - start);
-                        let ik = BiInterval { x: [start, start, size], info: 0 };
-                        for back in [false, true] {
-                            // SAFETY: POPCNT checked above.
-                            let fast = unsafe { idx.extend_popcnt(&ik, back) };
-                            prop_assert_eq!(fast, idx.extend_portable(&ik, back));
+            prop_assert_eq!(idx.hw_popcnt(), std::arch::is_x86_feature_detected!("popcnt"));
+            let n = idx.seq_len();
+            for r in 0..=n {
+                prop_assert_eq!(idx.sa(r), portable.sa(r));
+                prop_assert_eq!(idx.sa(r), idx.sa_portable(r));
+                prop_assert_eq!(idx.occ4(r as i64), portable.occ4(r as i64));
+                prop_assert_eq!(idx.lf(r), portable.lf(r));
+            }
+            let rows: Vec<u64> = (0..=n).chain((0..=n).rev().step_by(3)).collect();
+            let mut out = vec![u64::MAX; rows.len()];
+            idx.sa_many(&rows, &mut out);
+            let want: Vec<u64> = rows.iter().map(|&r| idx.sa_portable(r)).collect();
+            prop_assert_eq!(&out, &want);
+            for start in 0..=n {
+                for size in [0, 1, 2, 7, 130, n] {
+                    let size = size.min(n + 1 - start);
+                    let ik = BiInterval { x: [start, start, size], info: 0 };
+                    for back in [false, true] {
+                        prop_assert_eq!(idx.extend(&ik, back), portable.extend(&ik, back));
+                        prop_assert_eq!(idx.extend(&ik, back), idx.extend_portable(&ik, back));
+                        for c in 0..4 {
+                            prop_assert_eq!(idx.extend1(&ik, back, c), portable.extend1(&ik, back, c));
                         }
                     }
                 }

@@ -65,10 +65,9 @@ impl<'a, I: BiIndex + ?Sized> Ext<'a, I> {
 
     /// Gives way once when interleaved (after prefetching what is next).
     #[inline(always)]
-    pub(crate) async fn give_way(&self) {
-        if self.yields {
-            GiveWay(false).await;
-        }
+    pub(crate) fn give_way(&self) -> GiveWay {
+        // A plain search's give-way is ready at once.
+        GiveWay(!self.yields)
     }
 
     /// [`BiIndex::extend1`] at once, for blocks already asked for.
@@ -78,19 +77,50 @@ impl<'a, I: BiIndex + ?Sized> Ext<'a, I> {
     }
 
     /// [`BiIndex::extend1`], giving way first when interleaved.
+    ///
+    /// A hand-written future rather than an `async fn`: its `poll` inlines
+    /// into the search's, where the nested state machine of an `async fn`
+    /// stayed a call per extension.
     #[inline(always)]
-    pub(crate) async fn extend1(&self, ik: BiInterval, is_back: bool, c: u8) -> BiInterval {
-        if self.yields {
-            self.index.prefetch_extend(&ik, is_back);
-            GiveWay(false).await;
+    pub(crate) fn extend1(&self, ik: BiInterval, is_back: bool, c: u8) -> Extend1<'a, I> {
+        Extend1 {
+            ext: *self,
+            ik,
+            is_back,
+            c,
+            waited: false,
         }
-        self.index.extend1(&ik, is_back, c)
+    }
+}
+
+/// The future of [`Ext::extend1`]: when interleaved, the first poll
+/// prefetches and is pending; the next one extends.
+pub(crate) struct Extend1<'a, I: ?Sized> {
+    ext: Ext<'a, I>,
+    ik: BiInterval,
+    is_back: bool,
+    c: u8,
+    waited: bool,
+}
+
+impl<I: BiIndex + ?Sized> Future for Extend1<'_, I> {
+    type Output = BiInterval;
+
+    #[inline(always)]
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<BiInterval> {
+        let this = &mut *self;
+        if this.ext.yields && !this.waited {
+            this.ext.index.prefetch_extend(&this.ik, this.is_back);
+            this.waited = true;
+            return Poll::Pending;
+        }
+        Poll::Ready(this.ext.index.extend1(&this.ik, this.is_back, this.c))
     }
 }
 
 /// Pending on the first poll, ready on the second. It wakes nobody: only
 /// the pollers of this module, which poll until done, may await it.
-struct GiveWay(bool);
+pub(crate) struct GiveWay(bool);
 
 impl Future for GiveWay {
     type Output = ();

@@ -243,7 +243,7 @@ impl BiIndex for crate::index::FmIndex {
         crate::index::FmIndex::extend(self, ik, is_back)
     }
 
-    #[inline]
+    #[inline(always)]
     fn extend1(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {
         crate::index::FmIndex::extend1(self, ik, is_back, c)
     }
