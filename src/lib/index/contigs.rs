@@ -142,6 +142,23 @@ impl FmIndex {
         }
     }
 
+    /// Hints the CPU to load the `.pac` byte holding base `pos` of `X`
+    /// (`pos < 2L`; the bases after it lie in the same or the neighbouring
+    /// bytes, rising on the forward strand and falling on the reverse).
+    #[inline(always)]
+    pub fn prefetch_text(&self, pos: u64) {
+        let l_pac = self.meta.l_pac;
+        let f = if pos < l_pac {
+            pos
+        } else {
+            (2 * l_pac).wrapping_sub(1 + pos)
+        };
+        let at = (f >> 2) as usize;
+        if at < self.pac().len() {
+            super::occ::prefetch_line(self.pac().as_ptr().wrapping_add(at));
+        }
+    }
+
     /// bwa's `bns_depos`: `(forward position, is_reverse)` of `pos` in `[0, 2L)`.
     #[inline]
     pub fn depos(&self, pos: i64) -> (i64, bool) {

@@ -260,6 +260,26 @@ impl FmIndex {
         }
     }
 
+    /// One step of [`FmIndex::sa`]'s walk from `row`: `Ok(pos)` when the
+    /// row is sampled (or the `$` row's neighbour), else `Err(lf(row))`.
+    #[inline(always)]
+    pub fn locate_step(&self, row: u64) -> Result<u64, u64> {
+        let mask = self.meta.sa_intv - 1;
+        if row & mask == 0 {
+            Ok(self.sa_sample((row / self.meta.sa_intv) as usize))
+        } else if row == self.meta.primary {
+            Ok(0)
+        } else {
+            Err(self.lf(row))
+        }
+    }
+
+    /// Hints the CPU to load what `locate_step(row)` reads.
+    #[inline(always)]
+    pub fn prefetch_locate(&self, row: u64) {
+        self.prefetch_walk(row, self.meta.sa_intv - 1)
+    }
+
     /// Prefetches what the next step of an SA walk at row `k` reads: the SA
     /// sample when `k` is sampled, else its occurrence block.
     #[inline(always)]

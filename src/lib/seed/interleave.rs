@@ -70,6 +70,45 @@ impl<'a, I: BiIndex + ?Sized> Ext<'a, I> {
         GiveWay(!self.yields)
     }
 
+    /// [`BiIndex::text_len`].
+    #[inline(always)]
+    pub(crate) fn text_len(&self) -> Option<u64> {
+        self.index.text_len()
+    }
+
+    /// [`BiIndex::text_base`].
+    #[inline(always)]
+    pub(crate) fn text_base(&self, pos: u64) -> u8 {
+        self.index.text_base(pos)
+    }
+
+    /// [`BiIndex::prefetch_text`] when interleaved.
+    #[inline(always)]
+    pub(crate) fn prefetch_text(&self, pos: u64) {
+        if self.yields {
+            self.index.prefetch_text(pos);
+        }
+    }
+
+    /// Where the suffix of `row` starts in the text: [`BiIndex::locate_step`]
+    /// until it answers, giving way before each step when interleaved.
+    pub(crate) async fn locate(&self, row: u64) -> u64 {
+        let (mut k, mut steps) = (row, 0);
+        loop {
+            if self.yields {
+                self.index.prefetch_locate(k);
+                GiveWay(false).await;
+            }
+            match self.index.locate_step(k) {
+                Ok(pos) => return pos + steps,
+                Err(next) => {
+                    k = next;
+                    steps += 1;
+                }
+            }
+        }
+    }
+
     /// [`BiIndex::extend1`] at once, for blocks already asked for.
     #[inline(always)]
     pub(crate) fn extend1_now(&self, ik: &BiInterval, is_back: bool, c: u8) -> BiInterval {

@@ -59,6 +59,60 @@ pub trait BiIndex {
     fn prefetch_extend(&self, ik: &BiInterval, is_back: bool) {
         let _ = (ik, is_back);
     }
+
+    /// The indexed text `X` (forward + reverse complement), when this index
+    /// can read it: its length, else `None` (the default). With it, a
+    /// match that occurs once is followed by comparing the query with the
+    /// text at its one occurrence instead of by extending (see [`smem1`]).
+    #[inline(always)]
+    fn text_len(&self) -> Option<u64> {
+        None
+    }
+
+    /// Base code (0..=3) of `X` at `pos < text_len`. Only called when
+    /// [`BiIndex::text_len`] is `Some`.
+    fn text_base(&self, pos: u64) -> u8 {
+        let _ = pos;
+        unreachable!("text_base on an index without text")
+    }
+
+    /// One step of locating `row` in `X` (bwa's `bwt_sa`): `Ok(pos)` when
+    /// the row's suffix is known to start at `pos`, else `Err(next)`, the
+    /// row of the suffix one position to the left (so the answer is one
+    /// more than `next`'s). Only called when [`BiIndex::text_len`] is
+    /// `Some`.
+    fn locate_step(&self, row: u64) -> Result<u64, u64> {
+        let _ = row;
+        unreachable!("locate_step on an index without text")
+    }
+
+    /// Hints that `locate_step(row)` comes soon. By default nothing.
+    #[inline(always)]
+    fn prefetch_locate(&self, row: u64) {
+        let _ = row;
+    }
+
+    /// Hints that the text from `pos` on is read soon. By default nothing.
+    #[inline(always)]
+    fn prefetch_text(&self, pos: u64) {
+        let _ = pos;
+    }
+}
+
+/// `x[1]` of every seed that occurs once. Seeding follows a single
+/// occurrence through the text rather than the index, which leaves the row
+/// of the reverse complement unknown; no later stage reads `x[1]`, and a
+/// seed of several occurrences always has it exact. Row 0 is the `$` row,
+/// which no pattern's interval starts at, so 0 cannot be taken for a row.
+pub const SINGLE_X1: u64 = 0;
+
+/// `iv` with `x[1]` set to [`SINGLE_X1`] when it occurs once.
+#[inline]
+pub(crate) fn single_x1(mut iv: BiInterval) -> BiInterval {
+    if iv.x[2] == 1 {
+        iv.x[1] = SINGLE_X1;
+    }
+    iv
 }
 
 /// Query start of a seeded interval (`info >> 32`).
@@ -251,5 +305,30 @@ impl BiIndex for crate::index::FmIndex {
     #[inline(always)]
     fn prefetch_extend(&self, ik: &BiInterval, is_back: bool) {
         crate::index::FmIndex::prefetch_extend(self, ik, is_back)
+    }
+
+    #[inline(always)]
+    fn text_len(&self) -> Option<u64> {
+        Some(self.seq_len())
+    }
+
+    #[inline(always)]
+    fn text_base(&self, pos: u64) -> u8 {
+        self.base(pos)
+    }
+
+    #[inline(always)]
+    fn locate_step(&self, row: u64) -> Result<u64, u64> {
+        crate::index::FmIndex::locate_step(self, row)
+    }
+
+    #[inline(always)]
+    fn prefetch_locate(&self, row: u64) {
+        crate::index::FmIndex::prefetch_locate(self, row)
+    }
+
+    #[inline(always)]
+    fn prefetch_text(&self, pos: u64) {
+        crate::index::FmIndex::prefetch_text(self, pos)
     }
 }

@@ -19,6 +19,9 @@ pub(crate) struct NaiveBiIndex {
     l2: [u64; 5],
     /// The row whose BWT character is `$` (`SA = 0`).
     primary: u64,
+    /// Whether seeding may read the text ([`BiIndex::text_len`]), so that
+    /// tests cover both ways of following a single occurrence.
+    with_text: bool,
 }
 
 pub(crate) fn revcomp(p: &[u8]) -> Vec<u8> {
@@ -57,7 +60,14 @@ impl NaiveBiIndex {
             occ_before,
             l2,
             primary,
+            with_text: true,
         }
+    }
+
+    /// The same index, hiding its text from seeding.
+    pub(crate) fn without_text(mut self) -> Self {
+        self.with_text = false;
+        self
     }
 
     pub(crate) fn text(&self) -> &[u8] {
@@ -124,6 +134,18 @@ impl BiIndex for NaiveBiIndex {
         ok[1].x[bw] = ok[2].x[bw] + ok[2].x[2];
         ok[0].x[bw] = ok[1].x[bw] + ok[1].x[2];
         ok
+    }
+
+    fn text_len(&self) -> Option<u64> {
+        self.with_text.then_some(self.text.len() as u64)
+    }
+
+    fn text_base(&self, pos: u64) -> u8 {
+        self.text[pos as usize]
+    }
+
+    fn locate_step(&self, row: u64) -> Result<u64, u64> {
+        Ok(self.sa[row as usize] as u64)
     }
 }
 

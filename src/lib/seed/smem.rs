@@ -3,7 +3,7 @@
 //! seed starting at one (`bwt_seed_strategy1`, spec §4.4).
 
 use super::interleave::{block_on, Ext};
-use super::{pack_span, span_start, BiIndex, BiInterval};
+use super::{pack_span, single_x1, span_start, BiIndex, BiInterval, SINGLE_X1};
 
 /// The two interval lists [`smem1`] alternates between (bwa's `tmpvec`),
 /// kept across calls so that a warm search allocates nothing.
@@ -28,6 +28,13 @@ pub struct SmemScratch {
 ///   one still grows at that base or an SMEM with the same start was already
 ///   found. Among intervals that grow to the same size only the first (the
 ///   longest) is kept.
+///
+/// Once the forward match occurs only once (and `min_intv` is 1), the index
+/// is not needed to grow it: where the index can read its text, the one
+/// occurrence is located and the query compared with the text after it,
+/// which gives the same rows and ends as extending base by base; only the
+/// reverse-complement row `x[1]` is then unknown, and every match reported
+/// with one occurrence carries [`SINGLE_X1`] there.
 ///
 /// When the single base `query[x]` already occurs fewer than `min_intv`
 /// times, bwa still reports one match starting at `x`: the longest whose
@@ -79,6 +86,30 @@ pub(crate) async fn smem1_in<I: BiIndex + ?Sized>(
             cands.push(ik);
             break;
         }
+        if ik.x[2] == 1 && min_intv == 1 {
+            if let Some(n) = index.text_len() {
+                // One occurrence left: it grows while the text after it
+                // matches the query, and the interval stays the same but
+                // for `x[1]`, which no one needs (see `single_x1`).
+                let pos = index.locate(ik.x[0]).await + (i - x) as u64;
+                index.prefetch_text(pos);
+                index.give_way().await;
+                let end = (i..len)
+                    .zip(pos..n)
+                    .find(|&(j, p)| query[j] > 3 || index.text_base(p) != query[j])
+                    .map_or_else(|| i + (n - pos).min((len - i) as u64) as usize, |(j, _)| j);
+                ik.x[1] = SINGLE_X1;
+                ik.info = end as u64;
+                i = end;
+                // What the extensions would do next: at the read end the
+                // loop ends and `ik` is kept below; an N or a mismatch
+                // (the text may also end) keeps `ik` and stops.
+                if i < len {
+                    cands.push(ik);
+                }
+                break;
+            }
+        }
         let ok = index.extend1(ik, false, 3 - c).await;
         if ok.x[2] != ik.x[2] {
             cands.push(ik);
@@ -129,7 +160,7 @@ pub(crate) async fn smem1_in<I: BiIndex + ?Sized>(
                     if next.is_empty() && mem.last().is_none_or(|m| start < span_start(m)) {
                         let mut m = *p;
                         m.info |= (start as u64) << 32;
-                        mem.push(m);
+                        mem.push(single_x1(m));
                     }
                 }
                 Some(mut ok) => {
@@ -193,7 +224,7 @@ pub(crate) async fn seed_strategy1_in<I: BiIndex + ?Sized>(
         let mut ok = index.extend1(ik, false, 3 - c).await;
         if ok.x[2] < max_intv && (i - x) as i64 >= min_len {
             ok.info = pack_span(x, i + 1);
-            return (i + 1, Some(ok));
+            return (i + 1, Some(single_x1(ok)));
         }
         ik = ok;
     }

@@ -59,7 +59,14 @@ fn brute_smem1(
     (ret, out)
 }
 
-fn check_smem1(idx: &NaiveBiIndex, q: &[u8], min_intv: u64) {
+/// [`check_smem1_on`] with the index's text readable and hidden (the two
+/// ways of following a single occurrence).
+fn check_smem1(forward: &[u8], q: &[u8], min_intv: u64) {
+    check_smem1_on(&NaiveBiIndex::new(forward), q, min_intv);
+    check_smem1_on(&NaiveBiIndex::new(forward).without_text(), q, min_intv);
+}
+
+fn check_smem1_on(idx: &NaiveBiIndex, q: &[u8], min_intv: u64) {
     let mut scratch = SmemScratch::default();
     let mut mem = Vec::new();
     for x in 0..q.len() {
@@ -74,7 +81,12 @@ fn check_smem1(idx: &NaiveBiIndex, q: &[u8], min_intv: u64) {
         for m in &mem {
             let mut d = idx.definition(&q[span_start(m)..span_end(m)]);
             d.info = m.info;
-            assert_eq!(*m, d, "interval of {:?}", (span_start(m), span_end(m)));
+            assert_eq!(
+                *m,
+                single_x1(d),
+                "interval of {:?}",
+                (span_start(m), span_end(m))
+            );
         }
     }
 }
@@ -163,7 +175,7 @@ proptest! {
     ) {
         let idx = NaiveBiIndex::new(&forward);
         let q = make_query(idx.text(), qspec, seed);
-        check_smem1(&idx, &q, min_intv);
+        check_smem1(&forward, &q, min_intv);
     }
 
     #[test]
@@ -175,7 +187,7 @@ proptest! {
     ) {
         let idx = NaiveBiIndex::new(&forward);
         let q = make_query(idx.text(), qspec, seed);
-        check_smem1(&idx, &q, min_intv);
+        check_smem1(&forward, &q, min_intv);
     }
 }
 
@@ -194,7 +206,7 @@ fn brute_strategy1(
         if i - x >= min_len && idx.count(&q[x..=i]) < max_intv {
             let mut d = idx.definition(&q[x..=i]);
             d.info = pack_span(x, i + 1);
-            return (i + 1, Some(d));
+            return (i + 1, Some(single_x1(d)));
         }
     }
     (q.len(), None)
@@ -209,7 +221,7 @@ fn brute_collect(idx: &NaiveBiIndex, q: &[u8], opts: &MemOptions) -> Vec<BiInter
     let interval = |s: usize, e: usize| {
         let mut d = idx.definition(&q[s..e]);
         d.info = pack_span(s, e);
-        d
+        single_x1(d)
     };
     let mut out = Vec::new();
     let mut x = 0;
@@ -284,6 +296,11 @@ proptest! {
         let mut got = Vec::new();
         collect_intervals(&idx, &q, &opts, &mut ws, &mut got);
         prop_assert_eq!(&got, &brute_collect(&idx, &q, &opts));
+        // Following single occurrences by extension gives the same.
+        let mut by_extension = Vec::new();
+        let hidden = NaiveBiIndex::new(&forward).without_text();
+        collect_intervals(&hidden, &q, &opts, &mut SeedWorkspace::new(), &mut by_extension);
+        prop_assert_eq!(&got, &by_extension);
         // A warm workspace gives the same answer.
         let mut again = Vec::new();
         collect_intervals(&idx, &q, &opts, &mut ws, &mut again);
@@ -499,7 +516,7 @@ fn smem1_when_the_first_base_is_already_too_rare() {
     assert_eq!(spans(&mem), vec![(0, 4, 1)]);
     assert_eq!(smem1(&idx, &q, 1, 3, &mut scratch, &mut mem), 4);
     assert_eq!(spans(&mem), vec![(1, 4, 1)]);
-    check_smem1(&idx, &q, 3);
+    check_smem1(&forward, &q, 3);
 
     // A base absent from the reference: an empty "match" running to the
     // end of the read (or the next N).
@@ -507,7 +524,7 @@ fn smem1_when_the_first_base_is_already_too_rare() {
     let q = [1, 1, 2, 1, 4, 1];
     assert_eq!(smem1(&idx, &q, 0, 1, &mut scratch, &mut mem), 4);
     assert_eq!(spans(&mem), vec![(0, 4, 0)]);
-    check_smem1(&idx, &q, 1);
+    check_smem1(&[0u8; 20], &q, 1);
 }
 
 mod real_index {
@@ -533,7 +550,7 @@ mod real_index {
             unit in proptest::collection::vec(0u8..4, 3..40),
             copies in 1usize..30,
             noise in proptest::collection::vec((0usize..2000, 0u8..4), 0..40),
-            reads in proptest::collection::vec((0usize..2000, 30usize..120), 1..8),
+            reads in proptest::collection::vec((0usize..4000, 30usize..120, 0usize..200, 0u8..4), 1..8),
         ) {
             let mut text: Vec<u8> = unit.iter().cycle().take(unit.len() * copies + 200).copied().collect();
             for (i, c) in noise { let n = text.len(); text[i % n] = c; }
@@ -545,12 +562,19 @@ mod real_index {
             let opts = MemOptions { min_seed_len: 8, max_mem_intv: 5, ..MemOptions::default() };
             let (mut ws1, mut ws2) = (SeedWorkspace::new(), SeedWorkspace::new());
             let (mut a, mut b) = (Vec::new(), Vec::new());
-            for (start, len) in reads {
-                let s = start % text.len();
-                let e = (s + len).min(text.len());
-                let query = &text[s..e];
-                collect_intervals(&fm, query, &opts, &mut ws1, &mut a);
-                collect_intervals(&naive, query, &opts, &mut ws2, &mut b);
+            // Reads from anywhere in forward + reverse complement (across
+            // the junction and up to the end of the text too), some with a
+            // changed base.
+            let x = naive.text();
+            for (start, len, at, c) in reads {
+                let s = start % x.len();
+                let e = (s + len).min(x.len());
+                let mut query = x[s..e].to_vec();
+                if at < query.len() {
+                    query[at] = c;
+                }
+                collect_intervals(&fm, &query, &opts, &mut ws1, &mut a);
+                collect_intervals(&naive, &query, &opts, &mut ws2, &mut b);
                 prop_assert_eq!(&a, &b);
             }
         }
