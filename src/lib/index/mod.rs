@@ -413,16 +413,60 @@ fn cpu_has_popcnt() -> bool {
 /// The bytes of the file at `path` in a read-only anonymous mapping,
 /// advised (on Linux) to use huge pages.
 fn read_to_memory(path: &Path) -> std::io::Result<Storage> {
-    use std::io::Read;
-    let mut file = File::open(path)?;
+    let file = File::open(path)?;
     let len = usize::try_from(file.metadata()?.len())
         .map_err(|_| std::io::Error::other("file larger than the address space"))?;
     let mut copy = memmap2::MmapMut::map_anon(len)?;
     // Only a hint: without huge pages everything works the same, slower.
     #[cfg(target_os = "linux")]
     let _ = copy.advise(memmap2::Advice::HugePage);
-    file.read_exact(&mut copy)?;
+    read_in_parallel(&file, &mut copy)?;
     Ok(Storage::Mapped(copy.make_read_only()?))
+}
+
+/// Fills `buf` with the start of `file`, several pieces at once: most of
+/// the time goes to the kernel clearing and mapping fresh pages, which
+/// threads do side by side (a few of them, for a moment, at start-up).
+fn read_in_parallel(file: &File, buf: &mut [u8]) -> std::io::Result<()> {
+    /// Pieces of 8 MiB: whole huge pages, and enough pieces to share out.
+    const PIECE: usize = 8 << 20;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4)
+        .min(buf.len().div_ceil(PIECE).max(1));
+    let pieces = std::sync::Mutex::new(buf.chunks_mut(PIECE).enumerate());
+    let read_pieces = || -> std::io::Result<()> {
+        loop {
+            let next = pieces.lock().unwrap_or_else(|e| e.into_inner()).next();
+            let Some((i, piece)) = next else {
+                return Ok(());
+            };
+            read_exact_at(file, piece, (i * PIECE) as u64)?;
+        }
+    };
+    std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(read_pieces)).collect();
+        let mine = read_pieces();
+        helpers
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .chain([mine])
+            .collect()
+    })
+}
+
+/// `buf.len()` bytes of `file` from `offset`.
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file.try_clone()?;
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
 }
 
 fn check_crc(bytes: &[u8], e: &SectionEntry, kind: Section, path: &Path) -> Result<(), IndexError> {

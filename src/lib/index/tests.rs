@@ -280,3 +280,28 @@ fn lookup_throughput() {
     let sa_ns = t.elapsed().as_nanos() as f64 / locs as f64;
     eprintln!("n={n}: occ4 {occ_ns:.0} ns, extend {ext_ns:.0} ns/step, sa {sa_ns:.0} ns ({acc})");
 }
+
+/// The parallel read gives the file's bytes exactly, over many pieces and
+/// a short last one, and fails (rather than leaving zeros) when the file
+/// is shorter than the buffer.
+#[test]
+fn parallel_read_gives_the_whole_file() {
+    use std::io::Write;
+    let len = (8 << 20) * 3 + 12_345;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let bytes: Vec<u8> = (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&bytes).unwrap();
+    let mut buf = vec![0u8; len];
+    super::read_in_parallel(&file, &mut buf).unwrap();
+    assert!(buf == bytes, "bytes differ");
+    let mut longer = vec![0u8; len + 1];
+    assert!(super::read_in_parallel(&file, &mut longer).is_err());
+}
