@@ -177,17 +177,15 @@ impl FmIndex {
     #[inline(always)]
     fn sa_with<const HW: bool>(&self, row: u64) -> u64 {
         debug_assert!(row <= self.meta.seq_len);
-        let mask = self.meta.sa_intv - 1;
         let (mut k, mut steps) = (row, 0u64);
         loop {
-            if k & mask == 0 {
-                return self.sa_sample((k / self.meta.sa_intv) as usize) + steps;
+            match self.locate_step_with::<HW>(k) {
+                Ok(pos) => return pos + steps,
+                Err(next) => {
+                    k = next;
+                    steps += 1;
+                }
             }
-            if k == self.meta.primary {
-                return steps;
-            }
-            k = self.lf_with::<HW>(k);
-            steps += 1;
         }
     }
 
@@ -214,9 +212,7 @@ impl FmIndex {
             out.len(),
             "sa_many: rows and out differ in length"
         );
-        let intv = self.meta.sa_intv;
-        let mask = intv - 1;
-        let primary = self.meta.primary;
+        let mask = self.meta.sa_intv - 1;
         // A walk in flight: current row, LF steps taken, index into `out`.
         let mut lanes = [(0u64, 0u64, 0usize); SA_LANES];
         let mut active = 0;
@@ -236,21 +232,13 @@ impl FmIndex {
             let mut j = 0;
             while j < active {
                 let (k, steps, at) = lanes[j];
-                let done = if k & mask == 0 {
-                    Some(self.sa_sample((k / intv) as usize) + steps)
-                } else if k == primary {
-                    Some(steps)
-                } else {
-                    None
-                };
-                match done {
-                    Some(v) => {
-                        out[at] = v;
+                match self.locate_step_with::<HW>(k) {
+                    Ok(pos) => {
+                        out[at] = pos + steps;
                         active -= 1;
                         lanes[j] = lanes[active];
                     }
-                    None => {
-                        let k = self.lf_with::<HW>(k);
+                    Err(k) => {
                         self.prefetch_walk(k, mask);
                         lanes[j] = (k, steps + 1, at);
                         j += 1;
@@ -264,13 +252,21 @@ impl FmIndex {
     /// row is sampled (or the `$` row's neighbour), else `Err(lf(row))`.
     #[inline(always)]
     pub fn locate_step(&self, row: u64) -> Result<u64, u64> {
-        let mask = self.meta.sa_intv - 1;
-        if row & mask == 0 {
+        if self.hw_popcnt() {
+            self.locate_step_with::<true>(row)
+        } else {
+            self.locate_step_with::<false>(row)
+        }
+    }
+
+    #[inline(always)]
+    fn locate_step_with<const HW: bool>(&self, row: u64) -> Result<u64, u64> {
+        if row & (self.meta.sa_intv - 1) == 0 {
             Ok(self.sa_sample((row / self.meta.sa_intv) as usize))
         } else if row == self.meta.primary {
             Ok(0)
         } else {
-            Err(self.lf(row))
+            Err(self.lf_with::<HW>(row))
         }
     }
 
