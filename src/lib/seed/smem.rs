@@ -94,13 +94,16 @@ pub(crate) async fn smem1_in<I: BiIndex + ?Sized>(
                 let pos = index.locate(ik.x[0]).await + (i - x) as u64;
                 index.prefetch_text(pos);
                 index.give_way().await;
-                let end = (i..len)
+                // The match stops at the read's end, an N, the text's end
+                // or the first base that differs.
+                let matched = query[i..]
+                    .iter()
                     .zip(pos..n)
-                    .find(|&(j, p)| query[j] > 3 || index.text_base(p) != query[j])
-                    .map_or_else(|| i + (n - pos).min((len - i) as u64) as usize, |(j, _)| j);
+                    .take_while(|&(&q, p)| q < 4 && index.text_base(p) == q)
+                    .count();
+                i += matched;
                 ik.x[1] = SINGLE_X1;
-                ik.info = end as u64;
-                i = end;
+                ik.info = i as u64;
                 // What the extensions would do next: at the read end the
                 // loop ends and `ik` is kept below; an N or a mismatch
                 // (the text may also end) keeps `ik` and stops.
