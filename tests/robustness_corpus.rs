@@ -176,7 +176,7 @@ fn write_seed_corpus() {
     for (name, fa) in fastas {
         let parsed = fasta::parse_fasta(fa, Path::new("seed.fa")).unwrap();
         let opts = BuildOptions {
-            sa_intv: 4,
+            sa_intv: Some(4),
             ..BuildOptions::default()
         };
         let (cur, _, _) = build::write_index(

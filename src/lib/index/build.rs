@@ -15,27 +15,22 @@ use libsais::SuffixArrayConstruction;
 
 use super::contigs::pack_bases;
 use super::fasta::{self, ParsedReference, BWA_RAND_SEED};
-use super::format::{self, Meta, Section, SectionWriter};
+use super::format::{self, Meta, SaSamples, Section, SectionWriter};
 use super::occ::{OccBlock, OCC_INTERVAL};
-use super::{index_path, IndexError, DEFAULT_SA_INTV};
+use super::{index_path, IndexError};
 use crate::cleanup::AtomicFile;
 
 /// Knobs of `ferrous index`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
-    /// Keep the SA value of every row `k` with `k % sa_intv == 0` (power of two).
-    pub sa_intv: u64,
+    /// Keep the SA value of every row `k` with `k % sa_intv == 0` (power of
+    /// two); `None`: [`format::default_sa_intv`] of the text length.
+    pub sa_intv: Option<u64>,
+    /// Bytes per SA sample; `None` (always, but in tests): the narrowest
+    /// that holds the text, [`format::sa_width`].
+    pub sa_width: Option<u64>,
     /// Print progress to stderr.
     pub verbose: bool,
-}
-
-impl Default for BuildOptions {
-    fn default() -> Self {
-        BuildOptions {
-            sa_intv: DEFAULT_SA_INTV,
-            verbose: false,
-        }
-    }
 }
 
 /// What a finished build reports.
@@ -136,10 +131,20 @@ pub fn write_index<W: Write + Seek>(
             path: path.to_path_buf(),
         });
     }
-    let sa_intv = if opts.sa_intv.is_power_of_two() {
-        opts.sa_intv
-    } else {
-        DEFAULT_SA_INTV
+    let n = 2 * l_pac;
+    if n > format::MAX_SEQ_LEN {
+        return Err(IndexError::TooLong {
+            path: path.to_path_buf(),
+            len: l_pac,
+        });
+    }
+    let sa_intv = match opts.sa_intv {
+        Some(intv) if intv.is_power_of_two() => intv,
+        _ => format::default_sa_intv(n),
+    };
+    let samples = match opts.sa_width {
+        Some(width) if format::sa_width_ok(width, n) => SaSamples::with_width(n, sa_intv, width),
+        _ => SaSamples::new(n, sa_intv),
     };
     let mut w = SectionWriter::new(out).map_err(write_err)?;
     w.section(Section::Contigs, &format::encode_contigs(&contigs))
@@ -155,7 +160,7 @@ pub fn write_index<W: Write + Seek>(
         let c = 3 - text[i];
         text.push(c);
     }
-    let n = text.len() as u64;
+    debug_assert_eq!(n, text.len() as u64);
     let t = Instant::now();
     let sa_err = |what: String| IndexError::SuffixArray {
         path: path.to_path_buf(),
@@ -174,14 +179,8 @@ pub fn write_index<W: Write + Seek>(
                 t.elapsed().as_secs_f64()
             );
         }
-        stream_bwt(&text, &sa, sa_intv, &mut w).map_err(write_err)?
+        stream_bwt(&text, &sa, sa_intv, samples, &mut w).map_err(write_err)?
     } else {
-        if n > i64::MAX as u64 / 2 {
-            return Err(IndexError::TooLong {
-                path: path.to_path_buf(),
-                len: l_pac,
-            });
-        }
         let mut sa = vec![0i64; n as usize];
         SuffixArrayConstruction::for_text(&text[..])
             .in_borrowed_buffer(&mut sa[..])
@@ -194,10 +193,11 @@ pub fn write_index<W: Write + Seek>(
                 t.elapsed().as_secs_f64()
             );
         }
-        stream_bwt(&text, &sa, sa_intv, &mut w).map_err(write_err)?
+        stream_bwt(&text, &sa, sa_intv, samples, &mut w).map_err(write_err)?
     };
     drop(text);
-    w.section(Section::Sa, &stream.samples).map_err(write_err)?;
+    w.section(Section::Sa, stream.samples.bytes())
+        .map_err(write_err)?;
     let mut l2 = [0u64; 5];
     let mut acc = 0;
     for (slot, count) in l2[1..].iter_mut().zip(stream.counts) {
@@ -210,7 +210,7 @@ pub fn write_index<W: Write + Seek>(
         primary: stream.primary,
         l2,
         sa_intv,
-        sa_width: stream.sa_width,
+        sa_width: stream.samples.width(),
         n_sa: n / sa_intv + 1,
         n_occ_blocks: n / OCC_INTERVAL + 1,
         n_contigs: contigs.len() as u64,
@@ -227,9 +227,7 @@ pub fn write_index<W: Write + Seek>(
 struct Streamed {
     primary: u64,
     counts: [u64; 4],
-    sa_width: u64,
-    /// Little-endian SA samples, `sa_width` bytes each.
-    samples: Vec<u8>,
+    samples: SaSamples,
 }
 
 /// Suffix-array element types libsais produces.
@@ -255,12 +253,10 @@ fn stream_bwt<S: SaValue, W: Write + Seek>(
     text: &[u8],
     sa: &[S],
     sa_intv: u64,
+    mut samples: SaSamples,
     w: &mut SectionWriter<W>,
 ) -> io::Result<Streamed> {
     let n = text.len() as u64;
-    let sa_width = if n <= u32::MAX as u64 { 4 } else { 8 };
-    let mut samples = Vec::with_capacity(((n / sa_intv + 1) * sa_width) as usize);
-    let mut push_sample = |v: u64| samples.extend_from_slice(&v.to_le_bytes()[..sa_width as usize]);
     let mut counts = [0u64; 4];
     let mut block = OccBlock::default();
     let mut in_block = 0u64;
@@ -293,7 +289,7 @@ fn stream_bwt<S: SaValue, W: Write + Seek>(
             sa[(r - 1) as usize].get()
         };
         if r % sa_intv == 0 {
-            push_sample(pos);
+            samples.push(pos);
         }
         #[cfg(target_arch = "x86_64")]
         if let Some(ahead) = sa.get(r as usize + AHEAD) {
@@ -326,7 +322,6 @@ fn stream_bwt<S: SaValue, W: Write + Seek>(
     Ok(Streamed {
         primary,
         counts,
-        sa_width,
         samples,
     })
 }

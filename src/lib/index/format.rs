@@ -86,7 +86,8 @@ pub struct Meta {
     pub l2: [u64; 5],
     /// Sampling interval of the suffix array (power of two).
     pub sa_intv: u64,
-    /// Bytes per SA sample: 4 when `n < 2^32`, else 8.
+    /// Bytes per SA sample: [`sa_width`]`(n)` when built (4 or 5); 8 is
+    /// also read.
     pub sa_width: u64,
     /// Number of SA samples, `n / sa_intv + 1`.
     pub n_sa: u64,
@@ -137,6 +138,91 @@ impl Meta {
             n_holes: g(13),
             seed: g(14),
         })
+    }
+}
+
+/// The longest text (`n = 2L`) the format holds: SA values up to `n` must
+/// fit the 40 bits of a 5-byte sample.
+pub const MAX_SEQ_LEN: u64 = (1 << 40) - 1;
+
+/// Bytes per SA sample of a text of length `n`: 4 while SA values (which
+/// run to `n`) fit 32 bits, else 5 (40 bits). Every builder takes the width
+/// from here. A reader also accepts 8 (files written before 5-byte samples).
+pub fn sa_width(n: u64) -> u64 {
+    if n <= u32::MAX as u64 {
+        4
+    } else {
+        5
+    }
+}
+
+/// Whether a reader accepts `width`-byte SA samples for a text of length `n`.
+pub fn sa_width_ok(width: u64, n: u64) -> bool {
+    matches!(width, 4 | 5 | 8) && width >= sa_width(n)
+}
+
+/// The default SA sampling interval for a text of length `n`: 16 while
+/// samples are 4 bytes (`n/4` bytes of samples), 32 above, as bwa's, so a
+/// human index (`n` = 6.2·10^9, 5-byte samples: `5n/32` ≈ 0.97 GB) stays
+/// below the size of bwa's (`8n/32`).
+pub fn default_sa_intv(n: u64) -> u64 {
+    if sa_width(n) == 4 {
+        16
+    } else {
+        32
+    }
+}
+
+/// The SA section being built: samples appended in row order, each as its
+/// low `width` bytes, little-endian.
+#[derive(Debug, Clone)]
+pub struct SaSamples {
+    width: usize,
+    bytes: Vec<u8>,
+}
+
+impl SaSamples {
+    /// Room for the `n / sa_intv + 1` samples of a text of length `n`, each
+    /// [`sa_width`]`(n)` bytes wide.
+    pub fn new(n: u64, sa_intv: u64) -> SaSamples {
+        Self::with_width(n, sa_intv, sa_width(n))
+    }
+
+    /// As [`SaSamples::new`] with a given width (4, 5 or 8; at least
+    /// [`sa_width`]`(n)`): tests use it to read wide samples on small texts.
+    pub fn with_width(n: u64, sa_intv: u64, width: u64) -> SaSamples {
+        debug_assert!(sa_width_ok(width, n));
+        let count = (n / sa_intv.max(1) + 1) as usize;
+        SaSamples {
+            width: width as usize,
+            bytes: Vec::with_capacity(count * width as usize),
+        }
+    }
+
+    /// Appends one SA value (it must fit the width).
+    #[inline]
+    pub fn push(&mut self, value: u64) {
+        debug_assert!(self.width == 8 || value >> (8 * self.width) == 0);
+        self.bytes
+            .extend_from_slice(&value.to_le_bytes()[..self.width]);
+    }
+
+    pub fn width(&self) -> u64 {
+        self.width as u64
+    }
+
+    /// Samples pushed so far.
+    pub fn len(&self) -> u64 {
+        (self.bytes.len() / self.width) as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The section's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 }
 

@@ -33,9 +33,6 @@ use format::{Header, HeaderProblem, Section, SectionEntry};
 /// File-name extension of an index.
 pub const INDEX_EXT: &str = "fmi";
 
-/// Default sampling interval of the suffix array.
-pub const DEFAULT_SA_INTV: u64 = 16;
-
 /// The bytes behind an index: a read-only mapping (of the file, or of
 /// anonymous memory holding a copy of it), or an owned buffer aligned to 64
 /// bytes (in-memory builds, tests).
@@ -68,6 +65,8 @@ pub struct FmIndex {
     pac: RawSlice<u8>,
     occ: RawSlice<OccBlock>,
     sa: RawSlice<u8>,
+    /// The low `8 * sa_width` bits set.
+    sa_mask: u64,
     /// Whether this CPU has POPCNT: see [`FmIndex::hw_popcnt`].
     hw_popcnt: bool,
 }
@@ -196,7 +195,7 @@ impl FmIndex {
         let name = PathBuf::from("<memory>");
         let parsed = fasta::parse_fasta(fasta, &name)?;
         let opts = BuildOptions {
-            sa_intv,
+            sa_intv: Some(sa_intv),
             ..BuildOptions::default()
         };
         let (cursor, _, _) =
@@ -291,6 +290,7 @@ impl FmIndex {
             pac,
             occ,
             sa,
+            sa_mask: u64::MAX >> (64 - 8 * meta.sa_width),
             hw_popcnt: cpu_has_popcnt(),
         })
     }
@@ -384,16 +384,23 @@ impl FmIndex {
         }
     }
 
-    /// Sampled SA value number `i` (row `i * sa_intv`).
+    /// Sampled SA value number `i` (row `i * sa_intv`): one unaligned
+    /// 8-byte load masked to the sample width (4, 5 or 8 bytes), byte by
+    /// byte only for the last samples, whose 8 bytes would pass the end.
     #[inline(always)]
     fn sa_sample(&self, i: usize) -> u64 {
-        // SAFETY: see `RawSlice`.
-        let b = unsafe { std::slice::from_raw_parts(self.sa.ptr, self.sa.len) };
-        if self.meta.sa_width == 4 {
-            let at = 4 * i;
-            u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as u64
+        let width = self.meta.sa_width as usize;
+        let at = width * i;
+        if at + 8 <= self.sa.len {
+            // SAFETY: `at..at + 8` lies inside the SA section (see `RawSlice`).
+            let x = unsafe { (self.sa.ptr.add(at) as *const u64).read_unaligned() };
+            u64::from_le(x) & self.sa_mask
         } else {
-            format::u64_at(b, 8 * i)
+            // SAFETY: see `RawSlice`.
+            let b = unsafe { std::slice::from_raw_parts(self.sa.ptr, self.sa.len) };
+            let mut x = [0u8; 8];
+            x[..width].copy_from_slice(&b[at..at + width]);
+            u64::from_le_bytes(x)
         }
     }
 }
@@ -494,11 +501,11 @@ fn check_meta(m: &Meta, ranges: &[(usize, usize); 6]) -> Result<(), String> {
     if m.primary == 0 || m.primary > n {
         return Err("primary row".into());
     }
-    if !m.sa_intv.is_power_of_two() || (m.sa_width != 4 && m.sa_width != 8) {
-        return Err("SA sampling parameters".into());
-    }
-    if m.sa_width == 4 && n > u32::MAX as u64 {
-        return Err("32-bit SA samples for a text longer than 2^32".into());
+    if !m.sa_intv.is_power_of_two() || !format::sa_width_ok(m.sa_width, n) {
+        return Err(format!(
+            "SA sampling parameters (interval {}, {}-byte samples for a text of {n})",
+            m.sa_intv, m.sa_width
+        ));
     }
     if m.n_sa != n / m.sa_intv + 1 || m.n_sa.checked_mul(m.sa_width) != Some(len(Section::Sa)) {
         return Err("SA section size".into());

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use super::fasta::parse_fasta;
-use super::{BiInterval, FmIndex};
+use super::{build, BiInterval, BuildOptions, FmIndex};
 
 /// Naive reference model of an index: text X, full SA of X$ and BWT.
 struct Naive {
@@ -200,6 +200,49 @@ fn many_blocks_and_intervals() {
             (1100, 20, vec![true]),
         ],
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    /// 5- and 8-byte SA samples (what texts of 2^32 bases and more get)
+    /// give every row the SA value of the naive suffix array, as 4-byte
+    /// ones do, the last samples (read byte by byte) included.
+    #[test]
+    fn wide_sa_samples_read_back(fasta in fasta_strategy(), intv_log in 0u32..5) {
+        let nv = Naive::new(&fasta);
+        let name = std::path::Path::new("t");
+        for width in [4, 5, 8] {
+            let parsed = parse_fasta(fasta.as_bytes(), name).unwrap();
+            let opts = BuildOptions {
+                sa_intv: Some(1 << intv_log),
+                sa_width: Some(width),
+                ..BuildOptions::default()
+            };
+            let (cursor, _, _) =
+                build::write_index(parsed, &opts, std::io::Cursor::new(Vec::new()), name).unwrap();
+            let idx = FmIndex::from_bytes(&cursor.into_inner(), name).unwrap();
+            prop_assert_eq!(idx.meta().sa_width, width);
+            for (row, &want) in nv.sa.iter().enumerate() {
+                prop_assert_eq!(idx.sa(row as u64), want);
+            }
+        }
+    }
+}
+
+#[test]
+fn sa_width_and_interval_follow_the_text_length() {
+    use super::format::{default_sa_intv, sa_width, sa_width_ok, SaSamples, MAX_SEQ_LEN};
+    let big = u32::MAX as u64 + 1;
+    assert_eq!((sa_width(big - 1), default_sa_intv(big - 1)), (4, 16));
+    assert_eq!((sa_width(big), default_sa_intv(big)), (5, 32));
+    assert_eq!(sa_width(MAX_SEQ_LEN), 5);
+    assert!(sa_width_ok(8, big) && sa_width_ok(5, big) && !sa_width_ok(4, big));
+    assert!(sa_width_ok(4, 100) && !sa_width_ok(3, 100) && !sa_width_ok(6, 100));
+    let mut s = SaSamples::with_width(64, 16, 5);
+    s.push(MAX_SEQ_LEN);
+    s.push(7);
+    assert_eq!(s.bytes(), &[255, 255, 255, 255, 255, 7, 0, 0, 0, 0]);
+    assert_eq!(s.len(), 2);
 }
 
 #[test]
