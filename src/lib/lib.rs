@@ -21,7 +21,8 @@
 //! Shared pieces: [`options`] (bwa mem's options and defaults, one type for
 //! every stage), [`util`] (bwa's tie-deciding sort and hash) and [`cleanup`]
 //! (output files renamed into place when complete, removed on error or
-//! SIGTERM).
+//! SIGTERM). [`trace`] records a span per task (`--trace FILE`) for
+//! `scripts/scaling-model.py`.
 
 pub mod batch;
 pub mod chain;
@@ -36,4 +37,5 @@ pub mod reads;
 pub mod region;
 pub mod rescue;
 pub mod seed;
+pub mod trace;
 pub mod util;

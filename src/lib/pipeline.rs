@@ -31,6 +31,7 @@ use crate::region::{plan_se, sort_dedup_patch, AlnReg, OutputFlags, PatchContext
 use crate::seed::{
     collect_intervals, collect_intervals_group, BiInterval, SeedWorkspace, SEED_GROUP,
 };
+use crate::trace::{self, Kind};
 
 mod files;
 mod paired;
@@ -432,6 +433,8 @@ impl<'a> Aligner<'a> {
             |group: &mut ReadGroup, c| {
                 let mut out = Vec::with_capacity(CHUNK * 600);
                 let end = ((c + 1) * CHUNK).min(n);
+                let mut span = trace::span(Kind::Single, batch.first_read, c as u64);
+                span.arg("reads", (end - c * CHUNK) as u64);
                 // A group of reads at a time, their seeding interleaved.
                 for i in (c * CHUNK..end).step_by(SEED_GROUP) {
                     let k = Self::load_group(batch, i..end.min(i + SEED_GROUP), group);
@@ -645,7 +648,11 @@ fn run_batches<W: Write + Send, F: Fn(&ReadBatch, &mut TextSink)>(
     };
     let work = |batch: ReadBatch, sink: &mut TextSink| {
         let start = Instant::now();
+        let mut span = trace::span(Kind::Batch, batch.first_read, summary.batches);
+        span.arg("reads", batch.len() as u64);
+        span.arg("bases", batch.total_bases());
         align(&batch, sink);
+        drop(span);
         summary.reads += batch.len() as u64;
         summary.bases += batch.total_bases();
         summary.batches += 1;
@@ -754,22 +761,30 @@ where
         // `work` takes it, and only then starts on the one after.
         let (item_tx, item_rx) = sync_channel::<Result<T, E>>(0);
         let (text_tx, text_rx) = sync_channel::<Vec<Vec<u8>>>(TEXT_QUEUE);
-        scope.spawn(move || {
-            while let Some(item) = next() {
-                let failed = item.is_err();
-                if item_tx.send(item).is_err() || failed {
-                    return;
+        let reader = thread::Builder::new().name("reader".into());
+        reader
+            .spawn_scoped(scope, move || {
+                while let Some(item) = next() {
+                    let failed = item.is_err();
+                    if item_tx.send(item).is_err() || failed {
+                        return;
+                    }
                 }
-            }
-        });
-        let writer = scope.spawn(move || -> std::io::Result<()> {
-            for texts in text_rx {
-                for text in texts {
-                    out.write_all(&text)?;
+            })
+            .expect("the reader thread starts");
+        let writer = thread::Builder::new().name("writer".into());
+        let writer = writer
+            .spawn_scoped(scope, move || -> std::io::Result<()> {
+                for (k, texts) in text_rx.into_iter().enumerate() {
+                    let mut span = trace::span(Kind::Write, 0, k as u64);
+                    span.arg("bytes", texts.iter().map(|t| t.len() as u64).sum());
+                    for text in texts {
+                        out.write_all(&text)?;
+                    }
                 }
-            }
-            out.flush()
-        });
+                out.flush()
+            })
+            .expect("the writer thread starts");
         let mut sink = TextSink {
             to: SinkTarget::Writer {
                 tx: text_tx,

@@ -243,6 +243,11 @@ pub struct AlignOpts {
     #[arg(long = "mmap-index", help_heading = "Input/output")]
     pub mmap_index: bool,
 
+    /// Write a trace of every task (Chrome trace-event JSON; opens in
+    /// Perfetto) to FILE, for scripts/scaling-model.py.
+    #[arg(long = "trace", value_name = "FILE", help_heading = "Input/output")]
+    pub trace: Option<PathBuf>,
+
     /// bwa's single-threaded I/O switch; accepted, output is the same.
     #[arg(short = '1', hide = true)]
     pub no_mt_io: bool,

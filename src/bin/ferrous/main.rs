@@ -6,6 +6,7 @@ mod index;
 mod mem;
 mod output;
 mod stage;
+mod trace;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -7,9 +7,11 @@ use ferrous::reads::{BatchReader, Layout};
 
 use crate::cli::MemArgs;
 use crate::output::{write_sam, BodyError};
+use crate::trace::RunTrace;
 
 pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve_for_reads(args.reads2.as_ref())?;
+    let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = crate::stage::open_index(&args.index, args.opts.mmap_index)?;
     let reader = open_reads(
         &args.reads1,
@@ -21,7 +23,8 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let argv: Vec<String> = std::env::args().collect();
     let header = aligner.sam_header(&argv);
     let verbose = opt.verbosity >= 3;
-    let paired = reader.layout() != Layout::Single;
+    let layout = reader.layout();
+    let paired = layout != Layout::Single;
     let summary = write_sam(args.output.as_deref(), &header, |mut out| {
         pool.install(|| {
             if paired {
@@ -43,7 +46,15 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
             summary.reads, summary.bases
         );
     }
-    Ok(())
+    trace.finish(
+        &opt,
+        layout_name(layout),
+        &[
+            ("reads", summary.reads),
+            ("bases", summary.bases),
+            ("batches", summary.batches),
+        ],
+    )
 }
 
 /// The reads as `mem` and `split` batch them: one file, two files of
@@ -62,10 +73,20 @@ pub fn open_reads(
     })
 }
 
+/// The layout's name in a trace's settings.
+pub fn layout_name(layout: Layout) -> &'static str {
+    match layout {
+        Layout::Single => "single",
+        Layout::Paired => "paired",
+        Layout::Interleaved => "interleaved",
+    }
+}
+
 /// The rayon pool of `-t` threads.
 pub fn thread_pool(threads: i32) -> anyhow::Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1) as usize)
+        .thread_name(|k| format!("worker {k}"))
         .build()
         .context("starting worker threads")
 }

@@ -15,6 +15,7 @@ use ferrous::pipeline::{
 use crate::cli::{EmitArgs, SplitArgs, StageArgs};
 use crate::mem::{open_reads, thread_pool};
 use crate::output::{write_sam, BodyError};
+use crate::trace::RunTrace;
 
 /// The summary line of a one-batch stage on stderr, at bwa's message
 /// verbosity (3); `split` and `emit`, which see many batches, print one
@@ -27,6 +28,7 @@ fn report(opt: &MemOptions, name: &str, s: &StageSummary, level: i32) {
 
 /// Opens and checks the index, read into memory or (`--mmap-index`) mapped.
 pub fn open_index(path: &std::path::Path, mapped: bool) -> anyhow::Result<FmIndex> {
+    let _span = ferrous::trace::span(ferrous::trace::Kind::Index, 0, 0);
     let index = if mapped {
         FmIndex::open_mapped(path)
     } else {
@@ -37,6 +39,7 @@ pub fn open_index(path: &std::path::Path, mapped: bool) -> anyhow::Result<FmInde
 
 pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve_for_reads(args.reads2.as_ref())?;
+    let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let reader = open_reads(
         &args.reads1,
         args.reads2.as_deref(),
@@ -55,21 +58,35 @@ pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
             start.elapsed().as_secs_f64()
         );
     }
-    Ok(())
+    trace.finish(
+        &opt,
+        "split",
+        &[
+            ("reads", summary.reads),
+            ("bases", summary.bases),
+            ("batches", summary.batches),
+        ],
+    )
 }
 
 pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
+    let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = open_index(&args.index, args.opts.mmap_index)?;
     let pool = thread_pool(opt.n_threads)?;
     let aligner = Aligner::new(&index, &opt);
     let summary = pool.install(|| run_step(step, &aligner, &args.input, &args.output))?;
     report(&opt, step.name(), &summary, 3);
-    Ok(())
+    trace.finish(
+        &opt,
+        step.name(),
+        &[("reads", summary.reads), ("bases", summary.bases)],
+    )
 }
 
 pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
+    let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = open_index(&args.index, args.opts.mmap_index)?;
     let pool = thread_pool(opt.n_threads)?;
     let aligner = Aligner::new(&index, &opt);
@@ -96,5 +113,13 @@ pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
             start.elapsed().as_secs_f64()
         );
     }
-    Ok(())
+    trace.finish(
+        &opt,
+        "emit",
+        &[
+            ("reads", summary.reads),
+            ("bases", summary.bases),
+            ("batches", summary.batches),
+        ],
+    )
 }

@@ -139,6 +139,7 @@ impl<'c> SamFormatter<'c> {
         unmapped_flag: u32,
         mate: Option<&Aln>,
     ) {
+        let _timed = crate::trace::Timed::start();
         if alns.is_empty() {
             let unmapped = Aln::unmapped(unmapped_flag);
             self.write_record(out, read, std::slice::from_ref(&unmapped), 0, mate);

@@ -19,6 +19,7 @@ use crate::cleanup::AtomicFile;
 use crate::index::FmIndex;
 use crate::options::MemOptions;
 use crate::reads::{BatchReader, Layout, ReadBatch, ReadsError};
+use crate::trace::{self, Kind};
 
 /// Why a stage over batch files failed. Every message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +164,9 @@ pub fn run_step(
     output: &Path,
 ) -> Result<StageSummary, StageError> {
     let t0 = Instant::now();
+    let span = trace::span(Kind::ReadBatch, 0, 0);
     let batch = read_checked(aligner, input, step.input())?;
+    drop(span);
     let h = &batch.header;
     let t1 = Instant::now();
     let payload = match batch.payload {
@@ -221,7 +224,9 @@ pub fn run_step(
     // batch size, which only the cutter uses): the output's bytes then do
     // not depend on this stage's -t, -K or -v.
     next.header.options = h.options.clone();
+    let span = trace::span(Kind::WriteBatch, h.first_read, 0);
     write_batch(output, &next)?;
+    drop(span);
     let t3 = Instant::now();
     let reads = next.payload.reads();
     Ok(StageSummary {
@@ -290,7 +295,9 @@ pub fn split_reads(
         );
         let mut file = BatchFile::new(Payload::Reads { reads: current }, index, layout, 0, opt);
         file.header.last_batch = !more;
+        let span = trace::span(Kind::WriteBatch, first_read, index);
         write_batch(&path, &file)?;
+        drop(span);
         let t2 = Instant::now();
         let bytes = fs::metadata(&path).map_or(0, |m| m.len());
         manifest.push_str(&format!("{index}\t{name}\t{first_read}\t{n_reads}\n"));
@@ -453,6 +460,7 @@ pub fn emit_files<W: Write + Send>(
     let next = move || {
         let p = paths.next()?;
         let t = Instant::now();
+        let _span = trace::span(Kind::ReadBatch, 0, 0);
         Some(read_checked(aligner, p, stage).map(|b| (b, t.elapsed().as_secs_f64())))
     };
     let work = |(batch, read_s): (BatchFile, f64), sink: &mut TextSink| {

@@ -19,6 +19,7 @@ use crate::region::{
 };
 use crate::rescue::{RescuePair, RescuePlan};
 use crate::seed::SEED_GROUP;
+use crate::trace::{self, Kind};
 
 /// Pairs finished per rayon task.
 const PAIR_CHUNK: usize = 32;
@@ -261,6 +262,8 @@ impl Aligner<'_> {
         let pieces = ordered_collect(
             chunks.len(),
             |(group, piece): &mut (ReadGroup, RegionPiece), c| {
+                let mut span = trace::span(Kind::Align, batch.first_read, c as u64);
+                span.arg("reads", chunks[c].len() as u64);
                 piece.clear();
                 // A group of reads at a time, their seeding interleaved.
                 for idx in chunks[c].chunks(SEED_GROUP) {
@@ -342,6 +345,7 @@ impl Aligner<'_> {
         let mut per_read: Vec<Vec<u8>> = vec![Vec::new(); n];
         let singles: Vec<Vec<u8>> =
             ordered_collect(sp.singles.len(), |ws: &mut ReadWorkspace, k| {
+                let _span = trace::span(Kind::Single, batch.first_read, k as u64);
                 let mut out = Vec::new();
                 let r = sp.singles[k];
                 self.align_single_id(batch, r, batch.first_read + k as u64, ws, &mut out);
@@ -380,10 +384,12 @@ impl Aligner<'_> {
         mut take: impl FnMut(Vec<(Vec<u8>, Vec<usize>)>) + Send,
     ) {
         let regions = self.regions_of(batch, reads);
+        let span = trace::span(Kind::InsertSize, batch.first_read, 0);
         let pes = self.pair_stats(reads.len() / 2, |p, [a, b]| {
             regions.read_into(2 * p, a);
             regions.read_into(2 * p + 1, b);
         });
+        drop(span);
         // A chunk of pairs is one piece of the region store, which it
         // frees when done.
         const { assert!(2 * PAIR_CHUNK == REGION_PIECE) };
@@ -395,6 +401,8 @@ impl Aligner<'_> {
                 let idx = chunks[c];
                 let first = c * REGION_PIECE;
                 let n = idx.len() / 2;
+                let mut span = trace::span(Kind::Pair, batch.first_read, c as u64);
+                span.arg("reads", idx.len() as u64);
                 let piece = regions.take_piece(c);
                 ws.fill_slots(n, |k, slot| {
                     Self::load_bases(batch, [idx[2 * k], idx[2 * k + 1]], &mut slot.queries);

@@ -13,6 +13,7 @@ use crate::pair::PairStats;
 use crate::reads::{Layout, ReadBatch, SmartPairs};
 use crate::region::AlnReg;
 use crate::seed::SEED_GROUP;
+use crate::trace::{self, Kind};
 
 /// Reads per parallel task of the per-read stages.
 const READ_CHUNK: usize = 64;
@@ -45,12 +46,12 @@ impl Columns for RegionBatch {
 
 /// Runs `step` on every read of `reads` in parallel, each chunk of reads
 /// into its own piece, and joins the pieces in read order.
-fn per_read<C, F>(reads: &ReadBatch, step: F) -> C
+fn per_read<C, F>(reads: &ReadBatch, kind: Kind, step: F) -> C
 where
     C: Columns,
     F: Fn(&mut ReadWorkspace, usize, &mut C) + Sync,
 {
-    per_chunk(reads, |ws: &mut ReadWorkspace, chunk, piece| {
+    per_chunk(reads, kind, |ws: &mut ReadWorkspace, chunk, piece| {
         for i in chunk {
             step(ws, i, piece);
         }
@@ -59,8 +60,9 @@ where
 
 /// Runs `step` on every chunk of reads (a range of read numbers) of
 /// `reads` in parallel, each into its own piece with a workspace `W` kept
-/// per task, and joins the pieces in read order.
-fn per_chunk<C, W, F>(reads: &ReadBatch, step: F) -> C
+/// per task (traced as a task of `kind`), and joins the pieces in read
+/// order.
+fn per_chunk<C, W, F>(reads: &ReadBatch, kind: Kind, step: F) -> C
 where
     C: Columns,
     W: Default + Send,
@@ -68,12 +70,11 @@ where
 {
     let n = reads.len();
     let pieces: Vec<C> = ordered_collect(n.div_ceil(READ_CHUNK), |ws: &mut W, c| {
+        let chunk = c * READ_CHUNK..((c + 1) * READ_CHUNK).min(n);
+        let mut span = trace::span(kind, reads.first_read, c as u64);
+        span.arg("reads", chunk.len() as u64);
         let mut piece = C::default();
-        step(
-            ws,
-            c * READ_CHUNK..((c + 1) * READ_CHUNK).min(n),
-            &mut piece,
-        );
+        step(ws, chunk, &mut piece);
         piece
     });
     join(&pieces)
@@ -178,6 +179,7 @@ impl Aligner<'_> {
     pub fn seed_batch(&self, reads: &ReadBatch) -> SeedBatch {
         per_chunk(
             reads,
+            Kind::Seed,
             |group: &mut ReadGroup, chunk, out: &mut SeedBatch| {
                 // A group of reads at a time, their seeding interleaved, as
                 // `mem` runs it.
@@ -195,7 +197,7 @@ impl Aligner<'_> {
 
     /// `ferrous chain`: the filtered chains of every read's seeds.
     pub fn chain_batch(&self, reads: &ReadBatch, seeds: &SeedBatch) -> ChainBatch {
-        per_read(reads, |ws, i, out: &mut ChainBatch| {
+        per_read(reads, Kind::Chain, |ws, i, out: &mut ChainBatch| {
             Self::load_query(reads, i, ws);
             seeds.read_into(i, &mut ws.intervals);
             self.chain_read(ws);
@@ -205,7 +207,7 @@ impl Aligner<'_> {
 
     /// `ferrous extend`: the de-duplicated regions of every read's chains.
     pub fn extend_batch(&self, reads: &ReadBatch, chains: &ChainBatch) -> RegionBatch {
-        per_read(reads, |ws, i, out: &mut RegionBatch| {
+        per_read(reads, Kind::Extend, |ws, i, out: &mut RegionBatch| {
             Self::load_query(reads, i, ws);
             chains.read_into(i, &mut ws.chains);
             self.extend_read(ws);
@@ -228,6 +230,7 @@ impl Aligner<'_> {
                 Unit::Single { .. } => None,
             })
             .collect();
+        let _span = trace::span(Kind::InsertSize, reads.first_read, 0);
         let stats = self.pair_stats(pairs.len(), |p, [a, b]| {
             regions.read_into(pairs[p][0], a);
             regions.read_into(pairs[p][1], b);
@@ -250,6 +253,7 @@ impl Aligner<'_> {
         let pieces: Vec<RegionBatch> =
             ordered_collect(chunks.len(), |ws: &mut PairWorkspace, c| {
                 let chunk = chunks[c];
+                let _span = trace::span(Kind::Rescue, reads.first_read, c as u64);
                 let pairs: Vec<[usize; 2]> = chunk
                     .iter()
                     .filter_map(|u| match *u {
@@ -298,6 +302,7 @@ impl Aligner<'_> {
         let chunks: Vec<&[Unit]> = units.chunks(UNIT_CHUNK).collect();
         let texts: Vec<Vec<u8>> = ordered_collect(chunks.len(), |ws: &mut PairWorkspace, c| {
             let chunk = chunks[c];
+            let _span = trace::span(Kind::Emit, reads.first_read, c as u64);
             let mut out = Vec::with_capacity(chunk.len() * 1200);
             for u in chunk {
                 match *u {

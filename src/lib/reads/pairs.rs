@@ -2,6 +2,7 @@
 //! one file, two files of mates, or one interleaved file; and smart pairing
 //! ([`SmartPairs`], bwa's `bseq_classify`) within an interleaved batch.
 
+use crate::trace::{self, Kind};
 use std::path::Path;
 
 use super::batch::ReadBatch;
@@ -100,6 +101,7 @@ impl BatchReader {
     ) -> Result<bool, ReadsError> {
         out.clear();
         out.first_read = self.reads_done;
+        let mut span = trace::span(Kind::Parse, self.reads_done, 0);
         let mut size: i64 = 0;
         while self.first.read_record(out)? {
             size += out.seq_len(out.len() - 1) as i64;
@@ -143,6 +145,8 @@ impl BatchReader {
             }
         }
         self.reads_done += out.len() as u64;
+        span.arg("reads", out.len() as u64);
+        span.arg("bases", out.total_bases());
         Ok(!out.is_empty())
     }
 }

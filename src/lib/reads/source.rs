@@ -9,6 +9,8 @@ use std::thread;
 
 use flate2::bufread::MultiGzDecoder;
 
+use crate::trace::{self, Kind};
+
 // Under `cargo fuzz` (`cfg(fuzzing)`) the buffers are tiny, so that records
 // and gzip members often straddle refills and each input runs fast.
 
@@ -90,6 +92,7 @@ impl ThreadedReader {
     fn spawn<R: Read + Send + 'static>(mut inner: R) -> io::Result<ThreadedReader> {
         let (tx, chunks) = sync_channel::<io::Result<Vec<u8>>>(CHUNKS_AHEAD);
         let (recycle, spare) = sync_channel::<Vec<u8>>(CHUNKS_AHEAD + 2);
+        let mut decoded = 0u64;
         thread::Builder::new()
             .name("ferrous-gunzip".into())
             .spawn(move || loop {
@@ -97,6 +100,8 @@ impl ThreadedReader {
                 buf.resize(CHUNK_SIZE, 0);
                 let mut n = 0;
                 let mut failure = None;
+                let mut span = trace::span(Kind::Decompress, 0, decoded);
+                decoded += 1;
                 while n < CHUNK_SIZE {
                     match inner.read(&mut buf[n..]) {
                         Ok(0) => break,
@@ -109,6 +114,8 @@ impl ThreadedReader {
                     }
                 }
                 buf.truncate(n);
+                span.arg("bytes", n as u64);
+                drop(span);
                 if n > 0 && tx.send(Ok(buf)).is_err() {
                     return;
                 }
