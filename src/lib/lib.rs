@@ -31,6 +31,7 @@ pub mod emit;
 pub mod extend;
 pub mod index;
 pub mod options;
+pub mod output;
 pub mod pair;
 pub mod pipeline;
 pub mod reads;

@@ -1,17 +1,14 @@
 //! The fused runner: the stage functions in a row, for one read and for a
-//! batch of reads, plus the batch loop that overlaps reading, aligning and
-//! writing (`ferrous mem`).
+//! batch of reads ([`Aligner`]), plus the batch loop that overlaps reading,
+//! aligning and output (`run`, `ferrous mem`), the ordered parallel tasks
+//! every stage uses (`ordered`) and the pipeline's end of an output
+//! (`sink`).
 //!
 //! Per read this is bwa's `mem_align1_core` (seeds → chains → chain filter
 //! → seed filter → extension → dedup) followed by the single-end half of
 //! `worker2` (primary marking, record choice, SAM text). Reads of a batch
 //! are aligned in parallel with rayon; each thread keeps one
 //! [`ReadWorkspace`], so the hot path allocates nothing per read once warm.
-
-use std::io::Write;
-use std::sync::mpsc::{sync_channel, SyncSender};
-use std::thread;
-use std::time::Instant;
 
 use crate::chain::{
     chain_seeds, filter_seeds_by_sw, ChainReference, ChainSet, ChainWorkspace, SmemInterval,
@@ -26,7 +23,7 @@ use crate::extend::{
 };
 use crate::index::FmIndex;
 use crate::options::MemOptions;
-use crate::reads::{BatchReader, Layout, ReadBatch, ReadsError};
+use crate::reads::ReadBatch;
 use crate::region::{plan_se, sort_dedup_patch, AlnReg, OutputFlags, PatchContext, ReadPlan};
 use crate::seed::{
     collect_intervals, collect_intervals_group, BiInterval, SeedWorkspace, SEED_GROUP,
@@ -34,13 +31,21 @@ use crate::seed::{
 use crate::trace::{self, Kind};
 
 mod files;
+mod ordered;
 mod paired;
+mod run;
+mod sink;
 mod stages;
 pub use files::{
     emit_files, order_run, reads_batch_name, run_step, split_reads, EmitSummary, SplitSummary,
     StageError, StageSummary, Step, MANIFEST,
 };
+pub(crate) use ordered::{ordered_collect, ordered_tasks};
 pub use paired::PairWorkspace;
+pub(crate) use run::{overlapped, Overlapped};
+pub use run::{run_paired_end, run_single_end, RunError, RunSummary};
+pub(crate) use sink::TextGroups;
+pub use sink::TextSink;
 
 pub use crate::index::nt4;
 
@@ -457,110 +462,6 @@ impl<'a> Aligner<'a> {
     }
 }
 
-/// Pieces of text gathered into groups for a [`TextSink`]: a group is
-/// about 2000 reads' lines (1 MB of SAM), a few of which may wait for the
-/// writer, so that a batch's text is never held whole.
-pub(crate) struct TextGroups<'a, 's> {
-    sink: &'a mut TextSink<'s>,
-    group: Vec<Vec<u8>>,
-}
-
-impl<'a, 's> TextGroups<'a, 's> {
-    /// Pieces per group.
-    const PIECES: usize = 32;
-
-    pub(crate) fn new(sink: &'a mut TextSink<'s>) -> Self {
-        TextGroups {
-            sink,
-            group: Vec::with_capacity(Self::PIECES),
-        }
-    }
-
-    /// The next piece of text, in output order.
-    pub(crate) fn push(&mut self, text: Vec<u8>) {
-        self.group.push(text);
-        if self.group.len() == Self::PIECES {
-            self.flush();
-        }
-    }
-
-    /// Hands the pieces gathered so far to the sink.
-    pub(crate) fn flush(&mut self) {
-        if !self.group.is_empty() {
-            let group = std::mem::replace(&mut self.group, Vec::with_capacity(Self::PIECES));
-            self.sink.put_all(group);
-        }
-    }
-}
-
-/// [`ordered_tasks`] with the results collected in order.
-pub(crate) fn ordered_collect<W, T, F>(n: usize, task: F) -> Vec<T>
-where
-    W: Default,
-    T: Send,
-    F: Fn(&mut W, usize) -> T + Sync,
-{
-    let mut out = Vec::with_capacity(n);
-    ordered_tasks(n, task, |t| out.push(t));
-    out
-}
-
-/// Runs `task(ws, k)` for every `k` in `0..n` on the current rayon pool
-/// and hands each result to `put` in order of `k`, as soon as all before
-/// it are done.
-///
-/// Every worker takes the next task in order of `k` and keeps one
-/// workspace `W` for all it takes, so a slow task delays only the results
-/// behind it, never a worker: there is no barrier short of the end, and
-/// what waits for an earlier task is about one result per worker. The
-/// results do not depend on the number of workers.
-pub(crate) fn ordered_tasks<W, T, F, P>(n: usize, task: F, put: P)
-where
-    W: Default,
-    T: Send,
-    F: Fn(&mut W, usize) -> T + Sync,
-    P: FnMut(T) + Send,
-{
-    struct Order<T, P> {
-        next: usize,
-        done: std::collections::BTreeMap<usize, T>,
-        put: P,
-    }
-    let order = std::sync::Mutex::new(Order {
-        next: 0,
-        done: std::collections::BTreeMap::new(),
-        put,
-    });
-    let taken = std::sync::atomic::AtomicUsize::new(0);
-    let workers = rayon::current_num_threads().min(n);
-    rayon::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|_| {
-                let mut ws = W::default();
-                loop {
-                    let k = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if k >= n {
-                        break;
-                    }
-                    let t = task(&mut ws, k);
-                    let mut o = order
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    o.done.insert(k, t);
-                    loop {
-                        let next = o.next;
-                        let Some(t) = o.done.remove(&next) else {
-                            break;
-                        };
-                        (o.put)(t);
-                        o.next += 1;
-                    }
-                }
-            });
-        }
-    });
-}
-
 /// The index's contigs as SAM header lines name them.
 pub fn sam_contigs(index: &FmIndex) -> Vec<SamContig> {
     index
@@ -573,390 +474,4 @@ pub fn sam_contigs(index: &FmIndex) -> Vec<SamContig> {
             anno: c.anno.clone(),
         })
         .collect()
-}
-
-/// Errors of a fused run.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error(transparent)]
-    Reads(#[from] ReadsError),
-    #[error("writing SAM output: {0}")]
-    Write(#[source] std::io::Error),
-}
-
-/// What a run did, for the summary line on stderr.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RunSummary {
-    pub reads: u64,
-    pub bases: u64,
-    pub batches: u64,
-}
-
-/// The fused single-end run: reads batches of `opt.batch_size()` bases (as
-/// bwa's `bseq_read`), aligns each batch on the rayon pool and writes its
-/// SAM text in input order. Reading the next batch and writing the last
-/// one overlap with aligning the current one.
-pub fn run_single_end<W: Write + Send>(
-    aligner: &Aligner,
-    reader: BatchReader,
-    out: &mut W,
-    verbose: bool,
-) -> Result<RunSummary, RunError> {
-    run_batches(aligner, reader, out, verbose, |b, sink| {
-        aligner.align_batch_single_to(b, sink)
-    })
-}
-
-/// The fused paired-end run: as [`run_single_end`], with reads from two
-/// files (R1, R2 alternating in each batch) or, for `-p`, one interleaved
-/// file whose batches are smart-paired. bwa's insert-size messages go to
-/// stderr once per batch.
-pub fn run_paired_end<W: Write + Send>(
-    aligner: &Aligner,
-    reader: BatchReader,
-    out: &mut W,
-    verbose: bool,
-) -> Result<RunSummary, RunError> {
-    if reader.layout() == Layout::Interleaved {
-        run_batches(aligner, reader, out, verbose, |b, sink| {
-            sink.put(aligner.align_batch_interleaved(b))
-        })
-    } else {
-        run_batches(aligner, reader, out, verbose, |b, sink| {
-            aligner.align_batch_paired_to(b, sink)
-        })
-    }
-}
-
-/// The batch loop: reader thread, `align` on this thread, writer thread.
-fn run_batches<W: Write + Send, F: Fn(&ReadBatch, &mut TextSink)>(
-    aligner: &Aligner,
-    mut reader: BatchReader,
-    out: &mut W,
-    verbose: bool,
-    align: F,
-) -> Result<RunSummary, RunError> {
-    let batch_bases = aligner.opt.batch_size();
-    let mut summary = RunSummary::default();
-    let next = move || {
-        let mut batch = ReadBatch::new();
-        match reader.next_batch(batch_bases, &mut batch) {
-            Ok(true) => Some(Ok(batch)),
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        }
-    };
-    let work = |batch: ReadBatch, sink: &mut TextSink| {
-        let start = Instant::now();
-        let mut span = trace::span(Kind::Batch, batch.first_read, summary.batches);
-        span.arg("reads", batch.len() as u64);
-        span.arg("bases", batch.total_bases());
-        align(&batch, sink);
-        drop(span);
-        summary.reads += batch.len() as u64;
-        summary.bases += batch.total_bases();
-        summary.batches += 1;
-        if verbose {
-            eprintln!(
-                "[M::mem] aligned {} reads ({} bp) in {:.2} s",
-                batch.len(),
-                batch.total_bases(),
-                start.elapsed().as_secs_f64()
-            );
-        }
-    };
-    match overlapped(next, work, out) {
-        Ok(()) => Ok(summary),
-        Err(Overlapped::Input(e)) => Err(RunError::Reads(e)),
-        Err(Overlapped::Write(e)) => Err(RunError::Write(e)),
-    }
-}
-
-/// Why [`overlapped`] stopped early.
-pub(crate) enum Overlapped<E> {
-    /// `next` gave an error.
-    Input(E),
-    /// Writing the output failed.
-    Write(std::io::Error),
-}
-
-/// Pieces of output text that may wait for the writer: enough to keep it
-/// busy while the next batch aligns, few enough that a batch's text is
-/// never held whole (a piece is a few thousand reads' lines).
-const TEXT_QUEUE: usize = 4;
-
-/// Where a batch's output text goes, piece by piece, in output order: to
-/// the writer thread of [`overlapped`], or (for callers that want the
-/// whole text) to a buffer.
-pub struct TextSink<'s> {
-    to: SinkTarget<'s>,
-}
-
-enum SinkTarget<'s> {
-    Writer {
-        tx: SyncSender<Vec<Vec<u8>>>,
-        closed: bool,
-    },
-    Buffer(&'s mut Vec<u8>),
-}
-
-impl<'s> TextSink<'s> {
-    /// A sink that appends every piece to `buf`.
-    pub fn buffer(buf: &'s mut Vec<u8>) -> Self {
-        TextSink {
-            to: SinkTarget::Buffer(buf),
-        }
-    }
-
-    /// Hands the next piece of text on.
-    pub fn put(&mut self, text: Vec<u8>) {
-        match &mut self.to {
-            SinkTarget::Buffer(buf) if buf.is_empty() => **buf = text,
-            _ => self.put_all(vec![text]),
-        }
-    }
-
-    /// Hands the next pieces of text on (built in parallel, in order).
-    /// Once the writer has failed, pieces are dropped: the caller stops
-    /// after the batch and reports the writer's error.
-    pub fn put_all(&mut self, texts: Vec<Vec<u8>>) {
-        match &mut self.to {
-            SinkTarget::Writer { tx, closed } => {
-                if !*closed && tx.send(texts).is_err() {
-                    *closed = true;
-                }
-            }
-            SinkTarget::Buffer(buf) => {
-                for t in &texts {
-                    buf.extend_from_slice(t);
-                }
-            }
-        }
-    }
-
-    /// Whether the writer behind this sink has stopped.
-    fn closed(&self) -> bool {
-        matches!(self.to, SinkTarget::Writer { closed: true, .. })
-    }
-}
-
-/// Runs `work` on each item `next` gives; the text `work` puts into its
-/// sink is written to `out` in order. `next` runs on a thread of its own,
-/// one item ahead of `work` (two items alive at most), and writing on
-/// another, fed through a short queue of text pieces, so that input, work
-/// and output overlap. Stops at the first input or write error.
-pub(crate) fn overlapped<T, E, W>(
-    next: impl FnMut() -> Option<Result<T, E>> + Send,
-    mut work: impl FnMut(T, &mut TextSink),
-    out: &mut W,
-) -> Result<(), Overlapped<E>>
-where
-    T: Send,
-    E: Send,
-    W: Write + Send,
-{
-    let mut next = next;
-    thread::scope(|scope| {
-        // A rendezvous channel: the reader holds the next item until
-        // `work` takes it, and only then starts on the one after.
-        let (item_tx, item_rx) = sync_channel::<Result<T, E>>(0);
-        let (text_tx, text_rx) = sync_channel::<Vec<Vec<u8>>>(TEXT_QUEUE);
-        let reader = thread::Builder::new().name("reader".into());
-        reader
-            .spawn_scoped(scope, move || {
-                while let Some(item) = next() {
-                    let failed = item.is_err();
-                    if item_tx.send(item).is_err() || failed {
-                        return;
-                    }
-                }
-            })
-            .expect("the reader thread starts");
-        let writer = thread::Builder::new().name("writer".into());
-        let writer = writer
-            .spawn_scoped(scope, move || -> std::io::Result<()> {
-                for (k, texts) in text_rx.into_iter().enumerate() {
-                    let mut span = trace::span(Kind::Write, 0, k as u64);
-                    span.arg("bytes", texts.iter().map(|t| t.len() as u64).sum());
-                    for text in texts {
-                        out.write_all(&text)?;
-                    }
-                }
-                out.flush()
-            })
-            .expect("the writer thread starts");
-        let mut sink = TextSink {
-            to: SinkTarget::Writer {
-                tx: text_tx,
-                closed: false,
-            },
-        };
-        let mut result = Ok(());
-        for item in item_rx {
-            match item {
-                Ok(item) => {
-                    work(item, &mut sink);
-                    if sink.closed() {
-                        break; // the writer failed; its error is reported below
-                    }
-                }
-                Err(e) => {
-                    result = Err(Overlapped::Input(e));
-                    break;
-                }
-            }
-        }
-        drop(sink);
-        let written = writer.join().expect("writer thread does not panic");
-        result?;
-        written.map_err(Overlapped::Write)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// An item that counts how many of its kind are alive.
-    struct Counted<'a> {
-        n: u8,
-        alive: &'a AtomicUsize,
-    }
-
-    impl<'a> Counted<'a> {
-        fn new(n: u8, alive: &'a AtomicUsize, most: &AtomicUsize) -> Self {
-            let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
-            most.fetch_max(now, Ordering::SeqCst);
-            Counted { n, alive }
-        }
-    }
-
-    impl Drop for Counted<'_> {
-        fn drop(&mut self) {
-            self.alive.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-
-    #[test]
-    fn ordered_tasks_hand_results_on_in_order_whatever_the_workers() {
-        for threads in [1, 2, 5] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("pool");
-            let mut got = Vec::new();
-            let used = AtomicUsize::new(0);
-            pool.install(|| {
-                ordered_tasks(
-                    40,
-                    |calls: &mut usize, k| {
-                        // A fresh workspace per worker, kept across its tasks.
-                        *calls += 1;
-                        if *calls == 1 {
-                            used.fetch_add(1, Ordering::SeqCst);
-                        }
-                        // Uneven task lengths, so later tasks finish first.
-                        std::thread::sleep(std::time::Duration::from_micros(
-                            ((k * 7) % 5) as u64 * 300,
-                        ));
-                        k * 10
-                    },
-                    |t| got.push(t),
-                )
-            });
-            assert_eq!(got, (0..40).map(|k| k * 10).collect::<Vec<_>>());
-            assert!(used.load(Ordering::SeqCst) <= threads);
-        }
-        let none: Vec<u8> = ordered_collect(0, |_: &mut (), _| 0);
-        assert!(none.is_empty());
-    }
-
-    #[test]
-    fn overlapped_writes_pieces_in_order_with_two_items_alive_at_most() {
-        let (alive, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let mut k = 0u8;
-        let next = || {
-            k += 1;
-            (k <= 20).then(|| Ok::<_, ()>(Counted::new(k, &alive, &most)))
-        };
-        let work = |item: Counted, sink: &mut TextSink| {
-            // Slow enough that the reader is always waiting with the next item.
-            thread::sleep(std::time::Duration::from_millis(2));
-            sink.put(vec![item.n]);
-            sink.put_all(vec![vec![item.n; 2], Vec::new(), vec![item.n + 100]]);
-        };
-        let mut out = Vec::new();
-        assert!(overlapped(next, work, &mut out).is_ok());
-        let want: Vec<u8> = (1..=20u8).flat_map(|n| [n, n, n, n + 100]).collect();
-        assert_eq!(out, want);
-        assert_eq!(alive.load(Ordering::SeqCst), 0);
-        assert_eq!(most.load(Ordering::SeqCst), 2, "items alive at once");
-    }
-
-    /// A writer that fails after `ok` bytes.
-    struct Failing {
-        ok: usize,
-    }
-
-    impl Write for Failing {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            if self.ok < buf.len() {
-                return Err(std::io::Error::other("disk full"));
-            }
-            self.ok -= buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn overlapped_stops_soon_after_a_write_error() {
-        let mut given = 0;
-        let next = || {
-            given += 1;
-            Some(Ok::<_, ()>(given))
-        };
-        let mut worked = 0;
-        let work = |_: i32, sink: &mut TextSink| {
-            worked += 1;
-            for _ in 0..10 {
-                sink.put(vec![b'x'; 100]);
-            }
-        };
-        let mut out = Failing { ok: 2500 };
-        match overlapped(next, work, &mut out) {
-            Err(Overlapped::Write(e)) => assert_eq!(e.to_string(), "disk full"),
-            _ => panic!("the write error is reported"),
-        }
-        assert!(worked <= 3 + TEXT_QUEUE, "worked on {worked} items");
-    }
-
-    #[test]
-    fn overlapped_reports_an_input_error() {
-        let mut k = 0;
-        let next = || {
-            k += 1;
-            Some(if k < 3 { Ok(k) } else { Err(k) })
-        };
-        let work = |n: i32, sink: &mut TextSink| sink.put(n.to_string().into_bytes());
-        let mut out = Vec::new();
-        match overlapped(next, work, &mut out) {
-            Err(Overlapped::Input(3)) => {}
-            _ => panic!("the input error is reported"),
-        }
-        assert_eq!(out, b"12");
-    }
-
-    #[test]
-    fn a_buffer_sink_keeps_everything_in_order() {
-        let mut buf = Vec::new();
-        let mut sink = TextSink::buffer(&mut buf);
-        sink.put(b"ab".to_vec());
-        sink.put_all(vec![b"c".to_vec(), b"de".to_vec()]);
-        sink.put(b"f".to_vec());
-        assert_eq!(buf, b"abcdef");
-    }
 }

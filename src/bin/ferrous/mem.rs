@@ -25,12 +25,12 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let verbose = opt.verbosity >= 3;
     let layout = reader.layout();
     let paired = layout != Layout::Single;
-    let summary = write_sam(args.output.as_deref(), &header, |mut out| {
+    let summary = write_sam(args.output.as_deref(), &header, |sink| {
         pool.install(|| {
             if paired {
-                run_paired_end(&aligner, reader, &mut out, verbose)
+                run_paired_end(&aligner, reader, sink, verbose)
             } else {
-                run_single_end(&aligner, reader, &mut out, verbose)
+                run_single_end(&aligner, reader, sink, verbose)
             }
         })
         .map_err(|e| match e {

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use ferrous::cleanup::AtomicFile;
+use ferrous::output::{SamWriter, Sink};
 
 /// Why the body of [`write_sam`] failed: writing the output (which the
 /// message then names), or anything else (whose error names its own file).
@@ -16,12 +17,12 @@ pub enum BodyError {
     Other(anyhow::Error),
 }
 
-/// Writes `header`, then whatever `body` writes, to `path` (atomically) or
-/// to stdout; returns `body`'s result.
+/// Writes `header`, then whatever `body` puts into the sink, to `path`
+/// (atomically) or to stdout; returns `body`'s result.
 pub fn write_sam<T>(
     path: Option<&Path>,
     header: &[u8],
-    body: impl FnOnce(&mut (dyn Write + Send)) -> Result<T, BodyError>,
+    body: impl FnOnce(&mut dyn Sink) -> Result<T, BodyError>,
 ) -> anyhow::Result<T> {
     let label = path.map_or_else(|| "SAM output".to_string(), |p| p.display().to_string());
     let explain = |e: BodyError| match e {
@@ -32,8 +33,9 @@ pub fn write_sam<T>(
         None => {
             let mut out = BufWriter::with_capacity(1 << 20, io::stdout());
             out.write_all(header).context("writing SAM output")?;
-            let value = body(&mut out).map_err(explain)?;
-            out.flush().context("writing SAM output")?;
+            let mut sink = SamWriter::new(out);
+            let value = body(&mut sink).map_err(explain)?;
+            sink.finish().context("writing SAM output")?;
             Ok(value)
         }
         Some(path) => {
@@ -44,8 +46,11 @@ pub fn write_sam<T>(
             let mut out = BufWriter::with_capacity(1 << 20, file);
             out.write_all(header)
                 .with_context(|| format!("writing {}", path.display()))?;
-            let value = body(&mut out).map_err(explain)?;
-            let file = out
+            let mut sink = SamWriter::new(out);
+            let value = body(&mut sink).map_err(explain)?;
+            let file = sink
+                .finish()
+                .with_context(|| format!("writing {}", path.display()))?
                 .into_inner()
                 .map_err(|e| e.into_error())
                 .with_context(|| format!("writing {}", path.display()))?;

@@ -93,16 +93,12 @@ pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
     let argv: Vec<String> = std::env::args().collect();
     let header = aligner.sam_header(&argv);
     let start = Instant::now();
-    let summary = write_sam(args.output.as_deref(), &header, |mut out| {
-        pool.install(|| {
-            emit_files(&aligner, &args.inputs, &mut out, |s| {
-                report(&opt, "emit", s, 4)
+    let summary = write_sam(args.output.as_deref(), &header, |sink| {
+        pool.install(|| emit_files(&aligner, &args.inputs, sink, |s| report(&opt, "emit", s, 4)))
+            .map_err(|e| match e {
+                StageError::Output(io) => BodyError::Write(io),
+                other => BodyError::Other(other.into()),
             })
-        })
-        .map_err(|e| match e {
-            StageError::Output(io) => BodyError::Write(io),
-            other => BodyError::Other(other.into()),
-        })
     })?;
     if opt.verbosity >= 3 {
         eprintln!(

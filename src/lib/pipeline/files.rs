@@ -18,6 +18,7 @@ use crate::batch::{
 use crate::cleanup::AtomicFile;
 use crate::index::FmIndex;
 use crate::options::MemOptions;
+use crate::output::Sink;
 use crate::reads::{BatchReader, Layout, ReadBatch, ReadsError};
 use crate::trace::{self, Kind};
 
@@ -445,13 +446,13 @@ pub fn order_run(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Stage), StageError
 }
 
 /// `ferrous emit`: the SAM records of the whole run whose batch files are
-/// `inputs` (any order; see [`order_run`]), written to `out` in read order
+/// `inputs` (any order; see [`order_run`]), handed to `sink` in read order
 /// (the caller writes the header). Decoding the next batch and writing the
 /// last one overlap with formatting the current one.
-pub fn emit_files<W: Write + Send>(
+pub fn emit_files(
     aligner: &Aligner,
     inputs: &[PathBuf],
-    out: &mut W,
+    sink: &mut dyn Sink,
     mut on_batch: impl FnMut(&StageSummary),
 ) -> Result<EmitSummary, StageError> {
     let (paths, stage) = order_run(inputs)?;
@@ -493,7 +494,7 @@ pub fn emit_files<W: Write + Send>(
         });
         sink.put(text);
     };
-    match overlapped(next, work, out) {
+    match overlapped(next, work, sink) {
         Ok(()) => Ok(summary),
         Err(Overlapped::Input(e)) => Err(e),
         Err(Overlapped::Write(e)) => Err(StageError::Output(e)),
