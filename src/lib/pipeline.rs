@@ -13,7 +13,7 @@
 use crate::chain::{
     chain_seeds, filter_seeds_by_sw, ChainReference, ChainSet, ChainWorkspace, SmemInterval,
 };
-use crate::emit::header::pg_line;
+use crate::emit::header::{pg_line, user_lines, BwaVersion, HD_LINE};
 use crate::emit::{
     region_to_aln, write_header, Aln, AlnWorkspace, SamContig, SamFormatter, SamRead,
 };
@@ -40,7 +40,7 @@ pub use files::{
     emit_files, order_run, reads_batch_name, run_step, split_reads, EmitSummary, SplitSummary,
     StageError, StageSummary, Step, MANIFEST,
 };
-pub(crate) use ordered::{ordered_collect, ordered_tasks};
+pub(crate) use ordered::{ordered_collect, ordered_tasks_with};
 pub use paired::PairWorkspace;
 pub(crate) use run::{overlapped, Overlapped};
 pub use run::{run_paired_end, run_single_end, RunError, RunSummary};
@@ -113,6 +113,8 @@ pub struct Aligner<'a> {
     contigs: Vec<SamContig>,
     /// Forward offset of each contig (bwa's `anns[rid].offset`), for pairing.
     offsets: Vec<i64>,
+    /// The bwa release whose SAM is printed.
+    version: BwaVersion,
 }
 
 impl<'a> Aligner<'a> {
@@ -131,15 +133,38 @@ impl<'a> Aligner<'a> {
             },
             contigs: sam_contigs(index),
             offsets: index.contigs().iter().map(|c| c.offset as i64).collect(),
+            version: BwaVersion::default(),
         }
     }
 
-    /// The SAM header of a run: `@SQ` lines (unless `-H` gives some), the
-    /// `-H` lines, the `-R` line and an `@PG` line whose `CL:` is `argv`.
-    /// Warns on stderr, as bwa does, when `-H` gives another number of
-    /// `@SQ` lines than the index has contigs.
+    /// Prints the SAM of bwa `version` (header `@HD`, `MQ` tag); 0.7.17's
+    /// unless set.
+    pub fn set_bwa_version(&mut self, version: BwaVersion) {
+        self.version = version;
+    }
+
+    /// The record formatter for this run's options and bwa version.
+    pub(crate) fn formatter(&self) -> SamFormatter<'_> {
+        SamFormatter::new(&self.contigs, self.opt)
+            .with_mate_mapq(self.version == BwaVersion::V0_7_19)
+    }
+
+    /// The SAM header of a run: for bwa 0.7.19 an `@HD` line (unless
+    /// `-H` gives one), `@SQ` lines (unless `-H` gives some), the `-H`
+    /// lines, the `-R` line and an `@PG` line whose `CL:` is `argv`.
+    /// Warns on stderr, as bwa does, when `-H` gives an `@HD` line (0.7.19)
+    /// or another number of `@SQ` lines than the index has contigs.
     pub fn sam_header(&self, argv: &[String]) -> Vec<u8> {
         let mut header = Vec::new();
+        if self.version == BwaVersion::V0_7_19 {
+            let user: Vec<&str> = self.opt.header_lines.iter().map(String::as_str).collect();
+            if user_lines(&user, "@HD\t") == 0 {
+                header.extend_from_slice(HD_LINE.as_bytes());
+                header.push(b'\n');
+            } else if self.opt.verbosity >= 2 {
+                eprintln!("[W::bwa_print_sam_hdr] please don't include @HD with option -H. Continue anyway.");
+            }
+        }
         let user_sq = write_header(
             &mut header,
             &self.contigs,
@@ -372,7 +397,7 @@ impl<'a> Aligner<'a> {
             qual: batch.qual(i),
             comment: Some(batch.comment(i)).filter(|c| !c.is_empty()),
         };
-        SamFormatter::new(&self.contigs, self.opt).write_read(out, &read, &ws.alns, 0, None);
+        self.formatter().write_read(out, &read, &ws.alns, 0, None);
     }
 
     /// bwa's `mem_reg2sam` minus the printing: the XA strings (unless
@@ -432,8 +457,9 @@ impl<'a> Aligner<'a> {
     pub fn align_batch_single_to(&self, batch: &ReadBatch, sink: &mut TextSink) {
         const CHUNK: usize = 64;
         let n = batch.len();
+        let chores = sink.chores();
         let mut texts = TextGroups::new(sink);
-        ordered_tasks(
+        ordered_tasks_with(
             n.div_ceil(CHUNK),
             |group: &mut ReadGroup, c| {
                 let mut out = Vec::with_capacity(CHUNK * 600);
@@ -457,6 +483,7 @@ impl<'a> Aligner<'a> {
                 out
             },
             |out| texts.push(out),
+            chores.as_deref(),
         );
         texts.flush();
     }

@@ -48,6 +48,19 @@ pub fn have_bwa() -> bool {
     found
 }
 
+/// Whether samtools is on PATH (under `CI`, it must be).
+pub fn have_samtools() -> bool {
+    let found = Command::new("samtools").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "samtools must be installed under CI"
+        );
+        eprintln!("note: samtools is not on PATH; comparisons with samtools skipped");
+    }
+    found
+}
+
 pub fn indexed() -> &'static Indexed {
     static DIR: OnceLock<Indexed> = OnceLock::new();
     DIR.get_or_init(|| {

@@ -80,7 +80,7 @@ pub struct MemArgs {
 
     #[command(flatten)]
     pub opts: AlignOpts,
-    /// SAM file to output results to [stdout].
+    /// SAM file to output results to [stdout]; FILE.bam writes BAM.
     #[arg(
         short = 'o',
         visible_short_alias = 'f',
@@ -88,10 +88,40 @@ pub struct MemArgs {
         help_heading = "Input/output"
     )]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputOpts,
 
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     pub help: Option<bool>,
+}
+
+/// What `mem` and `emit` write: format, compression, bwa version.
+#[derive(Debug, Args)]
+pub struct OutputOpts {
+    /// Output format, sam or bam [by the extension of -o; sam on stdout].
+    #[arg(
+        long = "output-fmt",
+        value_name = "sam|bam",
+        help_heading = "Output format"
+    )]
+    pub output_fmt: Option<String>,
+    /// BAM compression level, 0 (none) to 9 (smallest) [6, as samtools].
+    #[arg(
+        short = 'l',
+        long = "compress-level",
+        value_name = "INT",
+        help_heading = "Output format"
+    )]
+    pub compress_level: Option<u8>,
+    /// Print the SAM of bwa VERSION: 0.7.17 (no @HD line, no MQ tag) or
+    /// 0.7.19 (@HD first, MQ tag) [0.7.17].
+    #[arg(
+        long = "bwa-output",
+        value_name = "VERSION",
+        help_heading = "Output format"
+    )]
+    pub bwa_output: Option<String>,
 }
 
 /// bwa mem's alignment and output options, shared by `mem` and every
@@ -311,9 +341,11 @@ pub struct EmitArgs {
     /// single-end reads, `rescue`'s for pairs.
     #[arg(value_name = "BATCH", required = true)]
     pub inputs: Vec<PathBuf>,
-    /// SAM file to output results to [stdout].
+    /// SAM file to output results to [stdout]; FILE.bam writes BAM.
     #[arg(short = 'o', visible_short_alias = 'f', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputOpts,
     #[command(flatten)]
     pub opts: AlignOpts,
     /// Print help.

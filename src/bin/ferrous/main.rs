@@ -5,6 +5,7 @@ mod cli;
 mod index;
 mod mem;
 mod output;
+mod runlog;
 mod stage;
 mod trace;
 
@@ -17,6 +18,16 @@ use cli::{Cli, Command};
 use ferrous::pipeline::Step;
 
 fn main() -> ExitCode {
+    runlog::start();
+    // `ferrous mem` alone prints its usage, as `bwa mem` does.
+    if std::env::args().skip(1).eq(["mem"]) {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        cmd.build();
+        if let Some(mem) = cmd.find_subcommand_mut("mem") {
+            let _ = writeln!(io::stderr(), "{}", mem.render_help());
+        }
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     if cli.version {
         println!("{}", env!("CARGO_PKG_VERSION"));

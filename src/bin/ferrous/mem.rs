@@ -6,11 +6,12 @@ use ferrous::pipeline::{run_paired_end, run_single_end, Aligner, RunError};
 use ferrous::reads::{BatchReader, Layout};
 
 use crate::cli::MemArgs;
-use crate::output::{write_sam, BodyError};
+use crate::output::{write_output, BodyError, OutputChoice};
 use crate::trace::RunTrace;
 
 pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve_for_reads(args.reads2.as_ref())?;
+    let choice = OutputChoice::new(args.output.as_deref(), &args.out)?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = crate::stage::open_index(&args.index, args.opts.mmap_index)?;
     let reader = open_reads(
@@ -19,13 +20,14 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
         opt.flags.smart_pairing,
     )?;
     let pool = thread_pool(opt.n_threads)?;
-    let aligner = Aligner::new(&index, &opt);
+    let mut aligner = Aligner::new(&index, &opt);
+    aligner.set_bwa_version(choice.version);
     let argv: Vec<String> = std::env::args().collect();
     let header = aligner.sam_header(&argv);
     let verbose = opt.verbosity >= 3;
     let layout = reader.layout();
     let paired = layout != Layout::Single;
-    let summary = write_sam(args.output.as_deref(), &header, |sink| {
+    let summary = write_output(&choice, &header, |sink| {
         pool.install(|| {
             if paired {
                 run_paired_end(&aligner, reader, sink, verbose)
@@ -45,6 +47,7 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
             "[M::mem] processed {} reads ({} bp)",
             summary.reads, summary.bases
         );
+        crate::runlog::report();
     }
     trace.finish(
         &opt,

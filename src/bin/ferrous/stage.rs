@@ -14,7 +14,7 @@ use ferrous::pipeline::{
 
 use crate::cli::{EmitArgs, SplitArgs, StageArgs};
 use crate::mem::{open_reads, thread_pool};
-use crate::output::{write_sam, BodyError};
+use crate::output::{write_output, BodyError, OutputChoice};
 use crate::trace::RunTrace;
 
 /// The summary line of a one-batch stage on stderr, at bwa's message
@@ -86,14 +86,16 @@ pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
 
 pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
+    let choice = OutputChoice::new(args.output.as_deref(), &args.out)?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = open_index(&args.index, args.opts.mmap_index)?;
     let pool = thread_pool(opt.n_threads)?;
-    let aligner = Aligner::new(&index, &opt);
+    let mut aligner = Aligner::new(&index, &opt);
+    aligner.set_bwa_version(choice.version);
     let argv: Vec<String> = std::env::args().collect();
     let header = aligner.sam_header(&argv);
     let start = Instant::now();
-    let summary = write_sam(args.output.as_deref(), &header, |sink| {
+    let summary = write_output(&choice, &header, |sink| {
         pool.install(|| emit_files(&aligner, &args.inputs, sink, |s| report(&opt, "emit", s, 4)))
             .map_err(|e| match e {
                 StageError::Output(io) => BodyError::Write(io),
@@ -108,6 +110,7 @@ pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
             summary.batches,
             start.elapsed().as_secs_f64()
         );
+        crate::runlog::report();
     }
     trace.finish(
         &opt,

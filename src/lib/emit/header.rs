@@ -1,7 +1,8 @@
 //! The SAM header as bwa mem 0.7.17 prints it (`bwa.c: bwa_print_sam_hdr`,
 //! `bwa_set_rg`, `bwa_insert_header`, `bwa_escape`; spec §14.1): `@SQ` per
 //! contig unless `-H` supplies `@SQ` lines, the `-H` lines, the `-R` line,
-//! then `@PG`. 0.7.17 prints no `@HD`.
+//! then `@PG`. 0.7.17 prints no `@HD`; 0.7.19 prints [`HD_LINE`] first
+//! ([`BwaVersion`]).
 
 use thiserror::Error;
 
@@ -105,12 +106,41 @@ pub fn pg_line(version: &str, argv: &[String]) -> String {
     )
 }
 
-/// Number of lines starting with `@SQ\t` in the user's header text.
-fn user_sq_lines(user: &[&str]) -> usize {
+/// The bwa release whose SAM ferrous prints: they differ in the header's
+/// `@HD` line and the `MQ` tag (spec §14.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BwaVersion {
+    /// No `@HD` line, no `MQ` tag (Debian's bwa, bwa-mem2).
+    #[default]
+    V0_7_17,
+    /// `@HD` first, `MQ:i:` (the mate's MAPQ) after `MC:Z:`.
+    V0_7_19,
+}
+
+impl BwaVersion {
+    /// `0.7.17` or `0.7.19`.
+    pub fn from_name(name: &str) -> Option<BwaVersion> {
+        match name {
+            "0.7.17" => Some(BwaVersion::V0_7_17),
+            "0.7.19" => Some(BwaVersion::V0_7_19),
+            _ => None,
+        }
+    }
+}
+
+/// bwa 0.7.19's first header line, unless `-H` gives an `@HD` line.
+pub const HD_LINE: &str = "@HD\tVN:1.5\tSO:unsorted\tGO:query";
+
+/// Number of lines starting with `tag` in the user's header text.
+pub fn user_lines(user: &[&str], tag: &str) -> usize {
     user.iter()
         .flat_map(|entry| entry.split('\n'))
-        .filter(|line| line.starts_with("@SQ\t"))
+        .filter(|line| line.starts_with(tag))
         .count()
+}
+
+fn user_sq_lines(user: &[&str]) -> usize {
+    user_lines(user, "@SQ\t")
 }
 
 /// Writes the whole header: `@SQ` lines for `contigs` (with `AH:*` for ALT

@@ -100,6 +100,7 @@ pub struct SamFormatter<'c> {
     ref_header: bool,
     copy_comment: bool,
     rg_id: Option<String>,
+    mate_mapq: bool,
 }
 
 /// Where the mate of a record lies, after bwa's mutual copying of
@@ -124,7 +125,14 @@ impl<'c> SamFormatter<'c> {
             ref_header: opts.flags.ref_header,
             copy_comment: opts.flags.copy_comment,
             rg_id: opts.read_group_id().map(str::to_owned),
+            mate_mapq: false,
         }
+    }
+
+    /// Prints the mate's MAPQ as `MQ:i:` after `MC:Z:` (bwa 0.7.18 on).
+    pub fn with_mate_mapq(mut self, on: bool) -> Self {
+        self.mate_mapq = on;
+        self
     }
 
     /// Appends the SAM lines of all records of one read: `alns` in order
@@ -268,6 +276,10 @@ impl<'c> SamFormatter<'c> {
         if let Some(m) = m.as_ref().filter(|m| !m.cigar.is_empty()) {
             out.extend_from_slice(b"\tMC:Z:");
             put_clipped_cigar(out, m.cigar, which > 0 && !self.soft_clip && !m.is_alt);
+        }
+        if let Some(m) = mate.filter(|_| self.mate_mapq) {
+            out.extend_from_slice(b"\tMQ:i:");
+            put_int(out, i64::from(m.mapq));
         }
         if p.score >= 0 {
             out.extend_from_slice(b"\tAS:i:");

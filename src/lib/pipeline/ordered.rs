@@ -1,6 +1,8 @@
 //! Ordered parallel tasks: the pipeline's one way of spreading a batch
 //! over the rayon pool while handing results on in input order.
 
+use crate::output::Chores;
+
 /// [`ordered_tasks`] with the results collected in order.
 pub(crate) fn ordered_collect<W, T, F>(n: usize, task: F) -> Vec<T>
 where
@@ -23,6 +25,19 @@ where
 /// what waits for an earlier task is about one result per worker. The
 /// results do not depend on the number of workers.
 pub(crate) fn ordered_tasks<W, T, F, P>(n: usize, task: F, put: P)
+where
+    W: Default,
+    T: Send,
+    F: Fn(&mut W, usize) -> T + Sync,
+    P: FnMut(T) + Send,
+{
+    ordered_tasks_with(n, task, put, None)
+}
+
+/// [`ordered_tasks`] whose workers also run the output's `chores` (BAM
+/// compression) after each task, so that the output keeps pace with the
+/// batch on the same threads.
+pub(crate) fn ordered_tasks_with<W, T, F, P>(n: usize, task: F, put: P, chores: Option<&dyn Chores>)
 where
     W: Default,
     T: Send,
@@ -62,6 +77,10 @@ where
                         };
                         (o.put)(t);
                         o.next += 1;
+                    }
+                    drop(o);
+                    if let Some(chores) = chores {
+                        chores.run();
                     }
                 }
             });

@@ -5,9 +5,11 @@
 use std::sync::{Mutex, PoisonError};
 
 use super::{
-    nt4, ordered_collect, ordered_tasks, Aligner, ReadGroup, ReadWorkspace, TextGroups, TextSink,
+    nt4, ordered_collect, ordered_tasks_with, Aligner, ReadGroup, ReadWorkspace, TextGroups,
+    TextSink,
 };
-use crate::emit::{region_to_aln, Aln, AlnWorkspace, SamFormatter, SamRead};
+use crate::emit::{region_to_aln, Aln, AlnWorkspace, SamRead};
+use crate::output::Chores;
 use crate::pair::{
     best_pair, estimate_insert_sizes, infer_dir, pair_mapq, raw_mapq, stats_from_override,
     unique_insert, PairScratch, PairStats,
@@ -318,8 +320,10 @@ impl Aligner<'_> {
     /// group of pairs at a time, in input order, as each group is done.
     pub fn align_batch_paired_to(&self, batch: &ReadBatch, sink: &mut TextSink) {
         let reads: Vec<usize> = (0..batch.len() & !1).collect();
+        let chores = sink.chores();
         let mut texts = TextGroups::new(sink);
-        self.align_pairs(batch, &reads, batch.first_read >> 1, |group| {
+        let chores = chores.as_deref();
+        self.align_pairs(batch, &reads, batch.first_read >> 1, chores, |group| {
             for (text, _) in group {
                 texts.push(text);
             }
@@ -357,7 +361,7 @@ impl Aligner<'_> {
         if !sp.pairs.is_empty() {
             let first = (batch.first_read + sp.singles.len() as u64) >> 1;
             let mut k = 0;
-            self.align_pairs(batch, &sp.pairs, first, |texts| {
+            self.align_pairs(batch, &sp.pairs, first, None, |texts| {
                 for (text, ends) in texts {
                     let mut at = 0;
                     for end in ends {
@@ -381,6 +385,7 @@ impl Aligner<'_> {
         batch: &ReadBatch,
         reads: &[usize],
         first_pair: u64,
+        chores: Option<&dyn Chores>,
         mut take: impl FnMut(Vec<(Vec<u8>, Vec<usize>)>) + Send,
     ) {
         let regions = self.regions_of(batch, reads);
@@ -395,7 +400,7 @@ impl Aligner<'_> {
         const { assert!(2 * PAIR_CHUNK == REGION_PIECE) };
         let chunks: Vec<&[usize]> = reads.chunks(REGION_PIECE).collect();
         let mut group = Vec::new();
-        ordered_tasks(
+        ordered_tasks_with(
             chunks.len(),
             |ws: &mut PairWorkspace, c| {
                 let idx = chunks[c];
@@ -429,6 +434,7 @@ impl Aligner<'_> {
                     take(std::mem::take(&mut group));
                 }
             },
+            chores,
         );
         if !group.is_empty() {
             take(group);
@@ -584,7 +590,7 @@ impl Aligner<'_> {
                 }
             }
         }
-        let fmt = SamFormatter::new(&self.contigs, opt);
+        let fmt = self.formatter();
         for (i, &r) in idx.iter().enumerate() {
             let read = sam_read(batch, r, &ws.queries[i]);
             fmt.write_read(out, &read, &ws.recs[i], 0, Some(&ws.recs[1 - i][0]));
@@ -658,7 +664,7 @@ impl Aligner<'_> {
                 extra_flag |= 2;
             }
         }
-        let fmt = SamFormatter::new(&self.contigs, opt);
+        let fmt = self.formatter();
         let [a0, a1] = a;
         for (i, regs) in [a0, a1].into_iter().enumerate() {
             let flag = ((0x40 << i) | 1) | extra_flag;

@@ -150,6 +150,7 @@ where
             match item {
                 Ok(item) => {
                     work(item, &mut sink);
+                    sink.settle();
                     if let Some(e) = sink.take_error() {
                         return Err(Overlapped::Write(e));
                     }

@@ -3,14 +3,16 @@
 //! and [`TextGroups`] gathers small pieces into groups first.
 
 use std::io;
+use std::sync::Arc;
 
-use crate::output::Sink;
+use crate::output::{run_on_pool, Chores, Sink};
 
 /// Where a batch's output text goes, piece by piece, in output order: to
 /// a run's [`Sink`], or (for callers that want the whole text) to a
 /// buffer.
 pub struct TextSink<'s> {
     to: SinkTarget<'s>,
+    chores: Option<Arc<dyn Chores>>,
 }
 
 enum SinkTarget<'s> {
@@ -27,13 +29,27 @@ impl<'s> TextSink<'s> {
     pub fn buffer(buf: &'s mut Vec<u8>) -> Self {
         TextSink {
             to: SinkTarget::Buffer(buf),
+            chores: None,
         }
     }
 
     /// A sink that hands every piece to `sink`.
     pub fn output(sink: &'s mut dyn Sink) -> Self {
         TextSink {
+            chores: sink.chores(),
             to: SinkTarget::Output { sink, failed: None },
+        }
+    }
+
+    /// The work the output queues for the workers that make its text.
+    pub(crate) fn chores(&self) -> Option<Arc<dyn Chores>> {
+        self.chores.clone()
+    }
+
+    /// Runs the output's queued work on the whole pool (after a batch).
+    pub(crate) fn settle(&self) {
+        if let Some(chores) = &self.chores {
+            run_on_pool(&**chores);
         }
     }
 
