@@ -48,3 +48,17 @@ pub fn write_interleaved(path: &Path) {
         }
     }
 }
+
+/// Whether `bwa` is on PATH; without it a test returns early with a note,
+/// except under CI (`CI` set), where a missing bwa is a failure.
+pub fn have_bwa() -> bool {
+    let found = Command::new("bwa").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "bwa is not on PATH, and CI is set: install bwa 0.7.17"
+        );
+        eprintln!("note: bwa is not on PATH; skipping a comparison with bwa");
+    }
+    found
+}

@@ -55,12 +55,17 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct IndexArgs {
-    /// Reference FASTA, plain or gzip-compressed.
+    /// Reference FASTA, plain or gzip-compressed; with --from-bwa, the
+    /// prefix of bwa's index files.
     pub reference: PathBuf,
     /// Prefix of the index file (default: the reference path); the index is
     /// written to PREFIX.fmi.
     #[arg(short = 'p', value_name = "PREFIX")]
     pub prefix: Option<PathBuf>,
+    /// Convert bwa's index files REFERENCE.{bwt,sa,pac,ann,amb} (from `bwa
+    /// index`) instead of reading a FASTA.
+    #[arg(long = "from-bwa")]
+    pub from_bwa: bool,
 }
 
 /// `ferrous mem [options] IDX R1.fq[.gz] [R2.fq[.gz]]`: bwa mem's flags,

@@ -1,15 +1,20 @@
-//! `ferrous index`: builds `PREFIX.fmi` from a reference FASTA.
+//! `ferrous index`: builds `PREFIX.fmi` from a reference FASTA, or
+//! (`--from-bwa`) converts bwa's index files.
 
-use ferrous::index::{build_index, BuildOptions};
+use ferrous::index::{build_index, convert_bwa_index, BuildOptions};
 
 use crate::cli::IndexArgs;
 
 pub fn run(args: &IndexArgs) -> anyhow::Result<()> {
-    let opts = BuildOptions {
-        verbose: true,
-        ..BuildOptions::default()
+    let summary = if args.from_bwa {
+        convert_bwa_index(&args.reference, args.prefix.as_deref(), true)?
+    } else {
+        let opts = BuildOptions {
+            verbose: true,
+            ..BuildOptions::default()
+        };
+        build_index(&args.reference, args.prefix.as_deref(), &opts)?
     };
-    let summary = build_index(&args.reference, args.prefix.as_deref(), &opts)?;
     eprintln!(
         "[ferrous index] {} contigs, {} bp, {} holes; fingerprint {:016x}",
         summary.n_contigs, summary.l_pac, summary.n_holes, summary.fingerprint

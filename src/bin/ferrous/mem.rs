@@ -13,7 +13,7 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve_for_reads(args.reads2.as_ref())?;
     let choice = OutputChoice::new(args.output.as_deref(), &args.out)?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
-    let index = crate::stage::open_index(&args.index, args.opts.mmap_index)?;
+    let index = crate::stage::open_index_or_bwa(&args.index, args.opts.mmap_index, opt.verbosity)?;
     let reader = open_reads(
         &args.reads1,
         args.reads2.as_deref(),

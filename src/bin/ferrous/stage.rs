@@ -2,11 +2,12 @@
 //! `rescue`, `emit`. Argument handling only; the work is in
 //! `ferrous::pipeline`.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 
-use ferrous::index::FmIndex;
+use ferrous::index::{bwa_prefix, index_path, FmIndex};
 use ferrous::options::MemOptions;
 use ferrous::pipeline::{
     emit_files, run_step, split_reads, Aligner, StageError, StageSummary, Step,
@@ -27,7 +28,17 @@ fn report(opt: &MemOptions, name: &str, s: &StageSummary, level: i32) {
 }
 
 /// Opens and checks the index, read into memory or (`--mmap-index`) mapped.
-pub fn open_index(path: &std::path::Path, mapped: bool) -> anyhow::Result<FmIndex> {
+/// Where `PREFIX.fmi` is missing but bwa's index files are there, a stage
+/// job (one of many per run) refuses with the command that converts them.
+pub fn open_index(path: &Path, mapped: bool) -> anyhow::Result<FmIndex> {
+    if let Some(bwa) = only_bwa_files(path) {
+        anyhow::bail!(
+            "{} not found (bwa's index files {}.* are there): convert them once with `ferrous index --from-bwa {}`",
+            index_path(path).display(),
+            bwa.display(),
+            path.display()
+        );
+    }
     let _span = ferrous::trace::span(ferrous::trace::Kind::Index, 0, 0);
     let index = if mapped {
         FmIndex::open_mapped(path)
@@ -35,6 +46,36 @@ pub fn open_index(path: &std::path::Path, mapped: bool) -> anyhow::Result<FmInde
         FmIndex::open(path)
     };
     index.with_context(|| format!("opening the index {}", path.display()))
+}
+
+/// [`open_index`] for `mem`, which, as a drop-in for bwa mem, also takes
+/// bwa's index files: without `PREFIX.fmi` it converts them in memory
+/// (with every check of `ferrous index --from-bwa`; about what bwa mem
+/// spends loading them) and says how to save that step next time.
+pub fn open_index_or_bwa(path: &Path, mapped: bool, verbosity: i32) -> anyhow::Result<FmIndex> {
+    let Some(bwa) = only_bwa_files(path) else {
+        return open_index(path, mapped);
+    };
+    let _span = ferrous::trace::span(ferrous::trace::Kind::Index, 0, 0);
+    let start = Instant::now();
+    let index = FmIndex::from_bwa(path)
+        .with_context(|| format!("converting bwa's index files {}.*", bwa.display()))?;
+    if verbosity >= 3 {
+        eprintln!(
+            "[ferrous mem] {} not found: converted bwa's index files {}.* in memory in {:.2} s; `ferrous index --from-bwa {}` saves this step",
+            index_path(path).display(),
+            bwa.display(),
+            start.elapsed().as_secs_f64(),
+            path.display()
+        );
+    }
+    Ok(index)
+}
+
+/// bwa's prefix for `path` when there is no `PREFIX.fmi` but bwa's files are.
+fn only_bwa_files(path: &Path) -> Option<PathBuf> {
+    let missing = matches!(std::fs::metadata(index_path(path)), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+    missing.then(|| bwa_prefix(path)).flatten()
 }
 
 pub fn split(args: &SplitArgs) -> anyhow::Result<()> {

@@ -70,6 +70,10 @@ pub enum IndexError {
         path: PathBuf,
         section: &'static str,
     },
+    /// One of bwa's index files (`--from-bwa`) is damaged, truncated or
+    /// does not belong with the others.
+    #[error("{}: {what}", path.display())]
+    BwaFiles { path: PathBuf, what: String },
     /// The header or a small section is inconsistent.
     #[error("{}: corrupt index: {what}", path.display())]
     Corrupt { path: PathBuf, what: String },

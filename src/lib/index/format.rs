@@ -416,6 +416,21 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header, HeaderProblem> {
     })
 }
 
+/// Where [`SectionWriter`] puts sections of the given lengths (in table
+/// order): their offsets and the file size.
+pub fn layout(lens: &[u64]) -> (Vec<u64>, u64) {
+    let mut pos = HEADER_LEN + ENTRY_LEN * lens.len() as u64;
+    let offsets = lens
+        .iter()
+        .map(|len| {
+            let at = pos.next_multiple_of(ALIGN);
+            pos = at + len;
+            at
+        })
+        .collect();
+    (offsets, pos.next_multiple_of(ALIGN))
+}
+
 /// Streams sections into `W`, recording offsets, lengths and CRCs, and
 /// writes the header over the reserved space at the end.
 pub struct SectionWriter<W: Write + Seek> {

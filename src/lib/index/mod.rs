@@ -14,6 +14,7 @@ pub mod contigs;
 mod error;
 pub mod fasta;
 pub mod format;
+pub mod frombwa;
 pub mod occ;
 pub mod search;
 
@@ -25,6 +26,7 @@ pub use contigs::{Contig, Hole};
 pub use error::IndexError;
 pub use fasta::nt4;
 pub use format::{Meta, FORMAT_VERSION};
+pub use frombwa::{bwa_prefix, convert_bwa_index};
 pub use occ::OccBlock;
 pub use search::BiInterval;
 

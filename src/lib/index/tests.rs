@@ -348,3 +348,13 @@ fn parallel_read_gives_the_whole_file() {
     let mut longer = vec![0u8; len + 1];
     assert!(super::read_in_parallel(&file, &mut longer).is_err());
 }
+
+#[test]
+fn layout_is_where_the_writer_puts_sections() {
+    let idx = FmIndex::from_fasta_bytes(b">a\nACGTNACGT\n>b x\nGGG\n", 4).unwrap();
+    let lens: Vec<u64> = idx.header.entries.iter().map(|e| e.len).collect();
+    let (offsets, size) = super::format::layout(&lens);
+    let want: Vec<u64> = idx.header.entries.iter().map(|e| e.offset).collect();
+    assert_eq!(offsets, want);
+    assert_eq!(size, idx.header.file_size);
+}
