@@ -80,15 +80,20 @@ class Profile:
             if self.paired and [t["args"]["reads"] for t in tasks] != [t["args"]["reads"] for t in pairs]:
                 sys.exit(f"{path}: batch {fr}: align and pair tasks do not cover the same reads")
             isz = sum(cpu(e) for e in by["insert_size"] if e["args"]["first_read"] == fr)
-            # The driving thread's own work in the batch beyond the spans
-            # inside it (allocating and freeing the batch's stores).
+            # The driving thread's CPU time in the batch outside the spans
+            # inside it: handing each task's result on in order and the
+            # spans' own recording (a few microseconds a task), which every
+            # worker does for the tasks it runs. Spread over the tasks.
             inner = [e for e in ev if e["tid"] == b["tid"] and e is not b
                      and e["ts"] >= b["ts"] and e["ts"] + e["dur"] <= b["ts"] + b["dur"]]
             overhead = max(0.0, cpu(b) - sum(cpu(e) for e in inner))
+            ran_here = sum(1 for e in inner if e["name"] in ("align", "pair", "single"))
+            per_task = overhead / ran_here if ran_here else 0.0
             self.batches.append({
                 "reads": b["args"]["reads"],
                 "bases": b["args"]["bases"],
-                "tasks": [(t["args"]["reads"], cpu(t), cpu(p) if self.paired else 0.0)
+                "tasks": [(t["args"]["reads"], cpu(t) + per_task,
+                           cpu(p) + per_task if self.paired else 0.0)
                           for t, p in zip(tasks, pairs if self.paired else tasks)],
                 "insert_size": isz,
                 "overhead": overhead,
@@ -107,7 +112,7 @@ class Profile:
         self.write_per_read = sum(cpu(e) for e in by["write"]) / self.reads
         self.insert_per_pair = (sum(b["insert_size"] for b in self.batches)
                                 / max(1, self.reads // 2))
-        self.overhead_per_read = sum(b["overhead"] for b in self.batches) / self.reads
+        self.bookkeeping = sum(b["overhead"] for b in self.batches)
         # Start-up and end as measured (wall seconds).
         parse_start = min(e["ts"] for e in by["parse"]) * 1e-6
         self.startup = parse_start
@@ -137,7 +142,7 @@ class Profile:
             "align_cpu_s": round(sum(a for b in self.batches for _, a, _ in b["tasks"]), 3),
             "pair_cpu_s": round(sum(p for b in self.batches for _, _, p in b["tasks"]), 3),
             "insert_size_cpu_s": round(isz, 4),
-            "overhead_cpu_s": round(self.overhead_per_read * self.reads, 4),
+            "bookkeeping_cpu_s": round(self.bookkeeping, 4),
             "parse_cpu_s": round(reading, 3),
             "decompress_cpu_s": [round(x, 3) for x in dec],
             "write_cpu_s": round(self.write_per_read * self.reads, 3),
@@ -239,6 +244,7 @@ class Run:
         self.idle = defaultdict(float)  # idle worker-seconds by cause
         self.shared = 0.0  # worker-seconds lost to sharing cores with I/O threads
         self.batch_done_at = []
+        self.marks = []  # (time, CPU, idle by cause) at the end of each batch
         # Reader.
         self.ready = None  # index of the batch parsed and waiting
         self.reading = None
@@ -305,14 +311,9 @@ class Run:
         self.ready = None
         self.current = j
         self.start_read()  # the rendezvous lets the reader go on
-        tasks = self.batches[j]
-        reads = sum(r for r, _, _ in tasks)
-        self.state = "serial"
-        self.busy_workers = 1
-        self.sim.start(self.p.overhead_per_read * reads, self.begin_phase_a)
+        self.begin_phase_a()
 
     def begin_phase_a(self):
-        self.busy_workers = 0
         tasks = self.batches[self.current]
         if self.p.paired:
             self.run_phase([a for _, a, _ in tasks], self.end_phase_a, ordered=False)
@@ -408,6 +409,7 @@ class Run:
 
     def end_batch(self):
         self.batch_done_at.append(self.sim.t)
+        self.marks.append((self.sim.t, self.sim.cpu, dict(self.idle)))
         self.current = None
         if self.next_read >= len(self.batches) and self.ready is None and self.reading is None:
             self.state = "end"
@@ -426,9 +428,9 @@ class Run:
         if self.pending is not None:
             self.wqueue.append(self.pending)
             self.pending = None
-            waiting, self.waiters = self.waiters, []
-            for cont in waiting:
-                cont()
+            # One at a time: a worker may fill the queue again.
+            while self.pending is None and self.waiters:
+                self.waiters.pop(0)()
 
     def written(self):
         self.writer_busy = False
@@ -438,7 +440,8 @@ class Run:
     def account(self, dt, rate):
         idle = self.n - self.busy_workers
         if idle > 0:
-            cause = {"tasks": "phase tail", "serial": "batch set-up"}.get(self.state, self.state)
+            cause = {"tasks": "phase tail", "startup": "reading the first batch",
+                     "input": "waiting for input"}.get(self.state, self.state)
             if self.pending is not None:
                 cause = "output"
             self.idle[cause] += idle * dt
@@ -471,21 +474,20 @@ def predict(profile, n, pairs=None, cores=None):
     idle = dict(r.idle)
     shared = r.shared
     if extrapolated:
-        # Steady state: the time per batch and its CPU over the middle
+        # Steady state: time, CPU and idle time per batch over the middle
         # batches (the first has no reading overlap, the last no successor).
         lo, hi = 2, SIMULATED_BATCHES - 1
-        per_batch = (r.batch_done_at[hi - 1] - r.batch_done_at[lo - 1]) / (hi - lo)
-        frac = extrapolated
-        cpu_per_batch = cpu / SIMULATED_BATCHES
-        t += per_batch * frac
-        cpu += cpu_per_batch * frac
-        steady_idle = max(0.0, n * per_batch - cpu_per_batch)
-        idle["steady state (all causes)"] = idle.get("steady state (all causes)", 0.0) + steady_idle * frac
+        (t0, c0, i0), (t1, c1, i1) = r.marks[lo - 1], r.marks[hi - 1]
+        k = extrapolated / (hi - lo)
+        t += (t1 - t0) * k
+        cpu += (c1 - c0) * k
+        for cause in set(i0) | set(i1):
+            idle[cause] = idle.get(cause, 0.0) + (i1.get(cause, 0.0) - i0.get(cause, 0.0)) * k
     wall = profile.startup + t + profile.end
     busy = (cpu + profile.startup + profile.end) / wall
     worker_s = n * wall
     lost = {k: v / worker_s for k, v in idle.items() if v > 0}
-    lost["start-up and end"] = n * (profile.startup + profile.end) / worker_s
+    lost["index and start-up, end"] = n * (profile.startup + profile.end) / worker_s
     if shared > 0:
         lost["cores shared with I/O threads"] = shared / worker_s
     return {

@@ -94,3 +94,28 @@ fn off_records_nothing_and_an_unfinished_session_leaves_no_file() {
     assert_eq!(events_of(&text, 6).len(), 1);
     assert!(text.contains("\"name\":\"write\",\"cat\":\"io\""));
 }
+
+/// What a span costs when recording (not run by default):
+/// `cargo test --release --lib span_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement"]
+fn span_cost() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let n = 200_000u64;
+    let t = Instant::now();
+    for k in 0..n {
+        drop(span(Kind::Align, 1, k));
+    }
+    let off = t.elapsed().as_nanos() as f64 / n as f64;
+    let session = Session::start(&dir.path().join("t.json")).unwrap();
+    let t = Instant::now();
+    let c = thread_cpu_ns();
+    for k in 0..n {
+        drop(span(Kind::Align, 1, k));
+    }
+    let on = t.elapsed().as_nanos() as f64 / n as f64;
+    let cpu = (thread_cpu_ns() - c) as f64 / n as f64;
+    session.finish(&Meta::default()).unwrap();
+    println!("span off {off:.1} ns, on {on:.0} ns wall, {cpu:.0} ns CPU");
+}
