@@ -101,6 +101,11 @@ struct RegionPiece {
     /// The regions (by place in `regs`) that [`StoredReg`] cannot hold,
     /// whole; none in practice.
     whole: Vec<(u32, AlnReg)>,
+    /// The pairs' inserts for the batch's insert-size model (orientation,
+    /// insert: [`unique_insert`]), found as the regions are: the model then
+    /// only gathers them instead of visiting every pair while the other
+    /// workers wait.
+    inserts: Vec<(u8, u64)>,
 }
 
 /// A region as extension and de-duplication leave it: [`AlnReg`] less the
@@ -207,6 +212,7 @@ impl RegionPiece {
             regs: self.regs.clone(),
             ends: self.ends.clone(),
             whole: self.whole.clone(),
+            inserts: self.inserts.clone(),
         }
     }
 
@@ -214,6 +220,7 @@ impl RegionPiece {
         self.regs.clear();
         self.ends.clear();
         self.whole.clear();
+        self.inserts.clear();
     }
 }
 
@@ -238,11 +245,22 @@ impl RegionPiece {
 
 impl BatchRegions {
     /// Replaces `out`'s content with the regions of the `k`-th read aligned.
+    #[cfg(test)]
     fn read_into(&self, k: usize, out: &mut Vec<AlnReg>) {
         let piece = self.pieces[k / REGION_PIECE]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         piece.read_into(k % REGION_PIECE, out);
+    }
+
+    /// The inserts the pieces found, by orientation.
+    fn gather_inserts(&self, inserts: &mut [Vec<u64>; 4]) {
+        for piece in &self.pieces {
+            let piece = piece.lock().unwrap_or_else(PoisonError::into_inner);
+            for &(d, is) in &piece.inserts {
+                inserts[usize::from(d)].push(is);
+            }
+        }
     }
 
     /// Piece `c` (reads `c * REGION_PIECE..`), taken out of the store: its
@@ -258,8 +276,13 @@ impl BatchRegions {
 
 impl Aligner<'_> {
     /// The de-duplicated regions of reads `reads` of `batch` (bwa's
-    /// `worker1`), computed in parallel, in the order given.
+    /// `worker1`), computed in parallel, in the order given; `reads[2k]`
+    /// and `reads[2k + 1]` are mates, whose insert each piece keeps.
     fn regions_of(&self, batch: &ReadBatch, reads: &[usize]) -> BatchRegions {
+        // Both mates of a pair are in one piece and one seeding group.
+        const { assert!(REGION_PIECE.is_multiple_of(SEED_GROUP) && SEED_GROUP.is_multiple_of(2)) };
+        let l_pac = self.index.l_pac() as i64;
+        let modelled = self.opt.insert_size.is_none();
         let chunks: Vec<&[usize]> = reads.chunks(REGION_PIECE).collect();
         let pieces = ordered_collect(
             chunks.len(),
@@ -273,6 +296,12 @@ impl Aligner<'_> {
                     self.find_regions_group(group, n);
                     for ws in &group[..n] {
                         piece.push_read(&ws.regs);
+                    }
+                    for mates in group[..n].chunks_exact(2).filter(|_| modelled) {
+                        let [a, b] = mates else { unreachable!() };
+                        if let Some((d, is)) = unique_insert(self.opt, l_pac, &a.regs, &b.regs) {
+                            piece.inserts.push((d as u8, is));
+                        }
                     }
                 }
                 Mutex::new(piece.exact())
@@ -289,18 +318,27 @@ impl Aligner<'_> {
         n_pairs: usize,
         mut load: impl FnMut(usize, &mut [Vec<AlnReg>; 2]),
     ) -> PairStats {
+        let l_pac = self.index.l_pac() as i64;
+        let mut pair: [Vec<AlnReg>; 2] = Default::default();
+        self.pair_stats_of(|inserts| {
+            for p in 0..n_pairs {
+                load(p, &mut pair);
+                if let Some((d, is)) = unique_insert(self.opt, l_pac, &pair[0], &pair[1]) {
+                    inserts[d].push(is);
+                }
+            }
+        })
+    }
+
+    /// The insert-size model from the inserts `gather` puts in its
+    /// argument by orientation (any order): `-I` when given (then `gather`
+    /// is not called), else bwa's `mem_pestat` with its messages on stderr.
+    fn pair_stats_of(&self, gather: impl FnOnce(&mut [Vec<u64>; 4])) -> PairStats {
         if let Some(ov) = &self.opt.insert_size {
             return stats_from_override(ov);
         }
-        let l_pac = self.index.l_pac() as i64;
         let mut inserts: [Vec<u64>; 4] = Default::default();
-        let mut pair: [Vec<AlnReg>; 2] = Default::default();
-        for p in 0..n_pairs {
-            load(p, &mut pair);
-            if let Some((d, is)) = unique_insert(self.opt, l_pac, &pair[0], &pair[1]) {
-                inserts[d].push(is);
-            }
-        }
+        gather(&mut inserts);
         let mut log = String::new();
         let pes = estimate_insert_sizes(inserts, self.opt.verbosity >= 3, &mut log);
         eprint!("{log}");
@@ -389,11 +427,9 @@ impl Aligner<'_> {
         mut take: impl FnMut(Vec<(Vec<u8>, Vec<usize>)>) + Send,
     ) {
         let regions = self.regions_of(batch, reads);
-        let span = trace::span(Kind::InsertSize, batch.first_read, 0);
-        let pes = self.pair_stats(reads.len() / 2, |p, [a, b]| {
-            regions.read_into(2 * p, a);
-            regions.read_into(2 * p + 1, b);
-        });
+        let mut span = trace::span(Kind::InsertSize, batch.first_read, 0);
+        span.arg("pairs", (reads.len() / 2) as u64);
+        let pes = self.pair_stats_of(|inserts| regions.gather_inserts(inserts));
         drop(span);
         // A chunk of pairs is one piece of the region store, which it
         // frees when done.
