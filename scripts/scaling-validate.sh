@@ -19,9 +19,10 @@
 # took more than 5% of the run's core-seconds are marked; the summary
 # leaves them out.
 #
-# Prints one row per run and a summary; writes OUT_DIR/runs.tsv (default
-# DATA_DIR/scaling-out), which scripts/scaling-plot.py draws as measured
-# points.
+# Writes OUT_DIR/runs.tsv (default DATA_DIR/scaling-out), which
+# scripts/scaling-plot.py draws as measured points, and the traces; then
+# scripts/scaling-check.py OUT_DIR prints the model's error per round and
+# the trace's overhead.
 set -euo pipefail
 data=${1:?usage: scripts/scaling-validate.sh DATA_DIR [ROUNDS] [OUT_DIR]}
 rounds=${2:-3}
@@ -76,40 +77,4 @@ for round in $(seq 1 "$rounds"); do
 done
 rm -f "$out/out.sam" "$out/time"
 
-python3 - "$out" "$rounds" "$here/scripts/scaling-model.py" "$cores" <<'EOF'
-import csv, importlib.util, statistics, sys
-out, rounds, model_path, cores = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-spec = importlib.util.spec_from_file_location("model", model_path)
-m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-rows = list(csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"))
-def clean(r):  # others took at most 5% of the core-seconds the run had
-    return float(r["others_cpu_s"]) <= 0.05 * cores * float(r["wall_s"])
-print("round  -t2 measured  predicted  error   | -t1 measured  predicted | others' CPU s (t1, t2)")
-errs, overhead_cpu, overhead_wall = [], [], []
-for k in range(1, rounds + 1):
-    t1 = next(r for r in rows if r["round"] == str(k) and r["threads"] == "1")
-    t2 = next(r for r in rows if r["round"] == str(k) and r["threads"] == "2" and r["trace"] == "0")
-    t2t = next(r for r in rows if r["round"] == str(k) and r["threads"] == "2" and r["trace"] == "1")
-    prof = m.Profile(f"{out}/trace-t1-r{k}.json")
-    p2 = m.predict(prof, 2, cores=cores)["wall_s"]
-    p1 = m.predict(prof, 1, cores=cores)["wall_s"]
-    w2, w1 = float(t2["wall_s"]), float(t1["wall_s"])
-    err = (p2 - w2) / w2
-    ok = clean(t1) and clean(t2)
-    mark = "" if ok else "  (machine busy: left out)"
-    if ok:
-        errs.append(err)
-    if clean(t2) and clean(t2t):
-        overhead_cpu.append(float(t2t["cpu_s"]) / float(t2["cpu_s"]) - 1)
-        overhead_wall.append(float(t2t["wall_s"]) / w2 - 1)
-    print(f"{k:>5}  {w2:>12.2f}  {p2:>9.2f}  {100*err:>+5.1f}%  | {w1:>12.2f}  {p1:>9.2f} | "
-          f"{t1['others_cpu_s']}, {t2['others_cpu_s']}{mark}")
-if errs:
-    print(f"-t 2 prediction error over {len(errs)} clean rounds: mean {100*statistics.mean(errs):+.1f}%, "
-          f"range {100*min(errs):+.1f}% to {100*max(errs):+.1f}%")
-if overhead_cpu:
-    print(f"--trace overhead at -t 2 over {len(overhead_cpu)} clean pairs of runs: CPU time "
-          f"{100*statistics.mean(overhead_cpu):+.2f}% (range {100*min(overhead_cpu):+.2f}% to "
-          f"{100*max(overhead_cpu):+.2f}%), wall {100*statistics.mean(overhead_wall):+.2f}% "
-          f"(range {100*min(overhead_wall):+.2f}% to {100*max(overhead_wall):+.2f}%)")
-EOF
+python3 "$here/scripts/scaling-check.py" "$out"
