@@ -61,7 +61,7 @@ step "snakemake --lint, snakefmt --check, black --check (wrapper)"
 (cd workflows/snakemake && "$VENV/bin/snakemake" --lint)
 (cd workflows/snakemake/wrappers/ferrous/mem/test && "$VENV/bin/snakemake" --lint)
 "$VENV/bin/snakefmt" --check workflows/snakemake
-"$VENV/bin/black" --check -q workflows/snakemake/wrappers/ferrous/mem/wrapper.py
+"$VENV/bin/black" --check -q workflows/snakemake/wrappers/ferrous/mem/wrapper.py .ci/workflows/*.py
 note "snakemake --lint (workflow, wrapper test), snakefmt --check, black --check: clean"
 
 snakemake_run() { # DIR FORMAT SAMPLES OUTPUTS... (SAMPLES: pe or pe+se)
@@ -107,21 +107,32 @@ if command -v samtools >/dev/null; then
   note "snakemake scatter run, BAM output: equals ferrous mem's SAM but for @PG"
 fi
 
-if command -v samtools >/dev/null; then
-  step "snakemake wrapper test (BAM, samtools sort; SAM)"
-  rm -rf "$OUT/wrapper-test"
-  mkdir -p "$OUT/wrapper-test/reads"
-  ln -s "$ROOT/data/small/ref.fa" "$OUT/wrapper-test/genome.fa"
-  ln -s "$ROOT/data/small/reads_1.fq.gz" "$OUT/wrapper-test/reads/small_1.fq.gz"
-  ln -s "$ROOT/data/small/reads_2.fq.gz" "$OUT/wrapper-test/reads/small_2.fq.gz"
-  "$VENV/bin/snakemake" mapped/small.bam mapped/small.sam --cores 2 --quiet rules \
-    -s workflows/snakemake/wrappers/ferrous/mem/test/Snakefile --directory "$OUT/wrapper-test"
-  same "$OUT/wrapper-test/mapped/small.sam" "$OUT/direct.sam" "wrapper SAM vs ferrous mem"
-  samtools view -H "$OUT/wrapper-test/mapped/small.bam" | grep -q '^@HD.*SO:coordinate'
-  samtools view -H "$OUT/wrapper-test/mapped/small.bam" | grep -q '^@RG	ID:small	SM:small'
-  [ "$(samtools view -c "$OUT/wrapper-test/mapped/small.bam")" = "$(grep -vc '^@' "$OUT/direct.sam")" ]
-  note "snakemake wrapper test: SAM equals ferrous mem's; BAM coordinate-sorted, read group set, same record count"
-fi
+step "snakemake wrapper test (bio/bwa/mem's params: BAM, sorted BAM and index, CRAM, SAM)"
+W=$OUT/wrapper-test
+rm -rf "$W"
+mkdir -p "$W/reads"
+ln -s "$ROOT/data/small/ref.fa" "$W/genome.fa"
+ln -s "$ROOT/data/small/reads_1.fq.gz" "$W/reads/small_1.fq.gz"
+ln -s "$ROOT/data/small/reads_2.fq.gz" "$W/reads/small_2.fq.gz"
+"$VENV/bin/snakemake" mapped/small.{bam,sam,sorted.bam,cram} --cores 2 --quiet rules \
+  -s workflows/snakemake/wrappers/ferrous/mem/test/Snakefile --directory "$W"
+# records NAME FILE: FILE's records (samtools view), sorted, to NAME.records.
+records() { samtools view --reference "$W/genome.fa" "$2" | sort >"$W/$1.records"; }
+# header_has FILE REGEX: a header line of FILE matches REGEX.
+header_has() { samtools view -H "$2" | grep -q "$1" || { echo "$2: no header line $1" >&2 && exit 1; }; }
+ferrous mem -t 2 "${extra_args[@]}" -R '@RG\tID:small\tSM:small' "$OUT/ref" \
+  data/small/reads_{1,2}.fq.gz >"$W/direct-rg.sam" 2>/dev/null
+same "$W/mapped/small.sam" "$OUT/direct.sam" "wrapper SAM vs ferrous mem"
+same "$W/mapped/small.bam" "$W/direct-rg.sam" "wrapper BAM (read group) vs ferrous mem -R"
+header_has '^@HD.*SO:coordinate' "$W/mapped/small.sorted.bam"
+[ -s "$W/mapped/small.sorted.bam.csi" ] || { echo "no index small.sorted.bam.csi" >&2 && exit 1; }
+records direct "$OUT/direct.sam"
+records sorted "$W/mapped/small.sorted.bam"
+cmp -s "$W/direct.records" "$W/sorted.records" || { echo "wrapper: sorted BAM's records differ" >&2 && exit 1; }
+header_has '^@HD.*SO:queryname' "$W/mapped/small.cram"
+[ "$(samtools view -c --reference "$W/genome.fa" "$W/mapped/small.cram")" = "$(wc -l <"$W/direct.records")" ] ||
+  { echo "wrapper: CRAM has another record count" >&2 && exit 1; }
+note "snakemake wrapper test: SAM, BAM (ferrous's) equal ferrous mem's; sorted BAM: same records, SO:coordinate, .csi; CRAM: SO:queryname, same record count"
 
 step "nextflow: groovy jars from npm-groovy-lint $NPM_GROOVY_LINT_VERSION"
 GROOVY_LIB=$NPM/node_modules/npm-groovy-lint/lib/java/groovy/lib

@@ -82,8 +82,20 @@ class Runner:
         self.failures = []
         self.ran = 0
 
-    def task(self, module, block, name, inputs, meta=None, ext_args="", cpus=2):
-        """Stage inputs, render, run; return the task directory (None on failure)."""
+    def task(
+        self,
+        module,
+        block,
+        name,
+        inputs,
+        meta=None,
+        ext_args="",
+        cpus=2,
+        vals=None,
+        ext_args2="",
+    ):
+        """Stage inputs, bind vals, render, run; return the task directory
+        (None on failure)."""
         process = f"FERROUS_{module.upper()}"
         tdir = os.path.join(self.work, block, module, name)
         shutil.rmtree(tdir, ignore_errors=True)
@@ -104,13 +116,20 @@ class Runner:
             bound["meta"] = meta
         if "index" in inputs:
             bound["meta2"] = {"id": "ref"}
+        if "fasta" in inputs and module != "index":
+            bound["meta3"] = {"id": "ref"}
+        bound.update(vals or {})
         module_nf = os.path.join(self.modules, module, "main.nf")
         self.renderer.render(
             {
                 "module": module_nf,
                 "block": block,
                 "out": os.path.join(tdir, ".command.sh"),
-                "task": {"process": process, "cpus": cpus, "ext": {"args": ext_args}},
+                "task": {
+                    "process": process,
+                    "cpus": cpus,
+                    "ext": {"args": ext_args, "args2": ext_args2},
+                },
                 "vars": bound,
             }
         )
@@ -166,6 +185,118 @@ def scatter(r, sample, files, meta, index_dir, args):
     return r.task("emit", "script", sample, inputs, meta=meta, ext_args=args)
 
 
+def records(path, fasta):
+    """(header lines but @PG, records) of a SAM, BAM or CRAM file (samtools;
+    it writes FASTA.fai if missing)."""
+    view = ["samtools", "view", "-h", "--reference", fasta, path]
+    lines = subprocess.run(view, check=True, capture_output=True, text=True).stdout
+    lines = [line + "\n" for line in lines.splitlines() if not line.startswith("@PG")]
+    return [l for l in lines if l.startswith("@")], [l for l in lines if l[0] != "@"]
+
+
+def tag_set(record):
+    """A SAM record with its optional fields in a set."""
+    fields = record.rstrip("\n").split("\t")
+    return fields[:11], frozenset(fields[11:])
+
+
+# FERROUS_MEM's outputs as nf-core BWA_MEM's sort_bam and ext.args2 choose
+# them: (name, sort_bam, ext.args2, files, through samtools, @HD sort order).
+MEM_OUTPUTS = [
+    ("bam", False, "", ["small.bam"], False, None),
+    ("view", False, "--no-PG", ["small.bam"], True, None),
+    (
+        "sorted",
+        True,
+        "--write-index",
+        ["small.bam", "small.bam.csi"],
+        True,
+        "coordinate",
+    ),
+    ("queryname", True, "-n", ["small.bam"], True, "queryname"),
+    ("cram", False, "--output-fmt cram", ["small.cram"], True, None),
+]
+
+
+def mem_outputs(r, reads, fasta, index_dir, args, sam):
+    """FERROUS_MEM's BAM, sorted BAM and CRAM outputs against its SAM: the
+    same header and records (unsorted), or the same records in samtools
+    sort's order (sorted)."""
+    meta = {"id": "small", "single_end": False}
+    inputs = {"reads": reads, "index": index_dir, "fasta": fasta}
+    # samtools indexes the reference it reads CRAM with: a copy, not data/.
+    fasta = shutil.copy(fasta, os.path.join(r.work, "ref.fa"))
+    want_header, want = records(sam, fasta)
+    checked = []
+    for name, sort_bam, args2, files, via_samtools, order in MEM_OUTPUTS:
+        where = f"FERROUS_MEM (sort_bam {sort_bam}, ext.args2 {args2!r})"
+        tdir = r.task(
+            "mem",
+            "script",
+            f"small-{name}",
+            inputs,
+            meta=meta,
+            ext_args=args,
+            vals={"sort_bam": sort_bam},
+            ext_args2=args2,
+        )
+        if tdir is None:
+            continue
+        missing = [f for f in files if not os.path.exists(os.path.join(tdir, f))]
+        if missing:
+            r.failures.append(f"{where}: no {missing}")
+            continue
+        versions = yaml.safe_load(open(os.path.join(tdir, "versions.yml")))
+        if ("samtools" in versions["FERROUS_MEM"]) != via_samtools:
+            r.failures.append(
+                f"{where}: samtools in versions.yml is {not via_samtools}"
+            )
+        header, got = records(os.path.join(tdir, files[0]), fasta)
+        if files[0].endswith(".cram"):
+            # CRAM stores MD and NM apart: samtools puts them last on decoding.
+            same = list(map(tag_set, got)) == list(map(tag_set, want))
+        elif order is None:
+            same = got == want and header == want_header
+        else:
+            same = sorted(got) == sorted(want) and f"SO:{order}" in header[0]
+        if not same:
+            r.failures.append(
+                f"{where}: {files[0]} differs from FERROUS_MEM's SAM"
+                f" ({len(got)} vs {len(want)} records)"
+            )
+            continue
+        checked.append(f"{name} ({', '.join(files)})")
+    return checked
+
+
+def mem_bwa_index(r, reads, fasta, args, sam):
+    """FERROUS_MEM given a folder of bwa's index files (what nf-core's
+    BWA_INDEX makes for BWA_MEM): the same SAM as with the .fmi."""
+    bwa_dir = os.path.join(r.work, "bwa-index", "bwa")
+    shutil.rmtree(bwa_dir, ignore_errors=True)
+    os.makedirs(bwa_dir)
+    index = ["bwa", "index", "-p", os.path.join(bwa_dir, "ref"), fasta]
+    subprocess.run(index, check=True, capture_output=True)
+    tdir = r.task(
+        "mem",
+        "script",
+        "small-bwa-index",
+        {"reads": reads, "index": bwa_dir, "fasta": fasta},
+        meta={"id": "small", "single_end": False},
+        ext_args=args,
+        vals={"sort_bam": False},
+        ext_args2="--output-fmt sam",
+    )
+    if tdir is None:
+        return "bwa's index files: failed"
+    if sam_body(f"{tdir}/small.sam") != sam_body(sam):
+        r.failures.append(
+            "FERROUS_MEM with bwa's index files: SAM differs from the .fmi's"
+        )
+        return "bwa's index files: SAM differs"
+    return "bwa's index files: same SAM as with the .fmi"
+
+
 def sam_body(path):
     with open(path) as f:
         return [line for line in f if not line.startswith("@PG")]
@@ -195,7 +326,7 @@ def main():
     # Stubs: every module, inputs as empty stand-ins with the staged names.
     stub_inputs = {
         "index": {"fasta": f"{data}/ref.fa"},
-        "mem": {"reads": reads, "index": "ferrous"},
+        "mem": {"reads": reads, "index": "ferrous", "fasta": f"{data}/ref.fa"},
         "split": {"reads": reads},
         "emit": {
             "batches": ["000000.rescued.msgpack.zst", "000001.rescued.msgpack.zst"],
@@ -214,6 +345,7 @@ def main():
             inputs,
             meta=None if module == "index" else meta,
             ext_args=a.args,
+            vals={"sort_bam": False} if module == "mem" else None,
         )
 
     # Scripts on the shipped data.
@@ -230,8 +362,27 @@ def main():
     outcome = []
     for sample, files, single_end in samples:
         meta = {"id": sample, "single_end": single_end}
-        inputs = {"reads": files, "index": index_dir}
-        mem = r.task("mem", "script", sample, inputs, meta=meta, ext_args=a.args)
+        inputs = {"reads": files, "index": index_dir, "fasta": f"{data}/ref.fa"}
+        mem = r.task(
+            "mem",
+            "script",
+            sample,
+            inputs,
+            meta=meta,
+            ext_args=a.args,
+            vals={"sort_bam": False},
+            ext_args2="--output-fmt sam",
+        )
+        if mem is not None and sample == "small":
+            formats = mem_outputs(
+                r, files, f"{data}/ref.fa", index_dir, a.args, f"{mem}/{sample}.sam"
+            )
+            outcome.append(
+                f"FERROUS_MEM outputs equal to its SAM: {'; '.join(formats)}"
+            )
+            outcome.append(
+                mem_bwa_index(r, files, f"{data}/ref.fa", a.args, f"{mem}/{sample}.sam")
+            )
         if not a.stages:
             continue
         emit = scatter(r, sample, files, meta, index_dir, a.args)
@@ -245,13 +396,12 @@ def main():
                 f" ({len(ours)} vs {len(theirs)} lines without @PG)"
             )
         else:
-            outcome.append(f"{kind} equal ({len(ours)} lines without @PG)")
+            outcome.append(
+                f"FERROUS_EMIT vs FERROUS_MEM, {kind}: equal ({len(ours)} lines without @PG)"
+            )
     verdict = "; ".join(outcome) if a.stages else "not run (no stage subcommands)"
     r.renderer.close()
-    print(
-        f"nextflow module tasks run without Nextflow: {r.ran};"
-        f" FERROUS_EMIT vs FERROUS_MEM: {verdict}"
-    )
+    print(f"nextflow module tasks run without Nextflow: {r.ran}; {verdict}")
     if r.failures:
         print("FAILED:\n" + "\n".join(r.failures), file=sys.stderr)
         sys.exit(1)

@@ -31,10 +31,12 @@ workflow {
             .map { id, fqs -> [ [ id: id, single_end: false ], fqs ] }
 
     ch_versions = Channel.empty()
+    ch_fasta = params.fasta
+        ? Channel.value([ [ id: file(params.fasta).baseName ], file(params.fasta, checkIfExists: true) ])
+        : Channel.value([ [:], [] ])
     if (params.index) {
         ch_index = Channel.value([ [ id: 'index' ], file(params.index, checkIfExists: true) ])
     } else {
-        ch_fasta = Channel.value([ [ id: file(params.fasta).baseName ], file(params.fasta, checkIfExists: true) ])
         FERROUS_INDEX(ch_fasta)
         ch_index = FERROUS_INDEX.out.index.first()
         ch_versions = ch_versions.mix(FERROUS_INDEX.out.versions)
@@ -44,7 +46,7 @@ workflow {
     ch_versions = ch_versions.mix(FERROUS_SCATTER.out.versions)
 
     if (params.mem) {
-        FERROUS_MEM(ch_reads, ch_index)
+        FERROUS_MEM(ch_reads, ch_index, ch_fasta, false) // SAM: ext.args2 in nextflow.config
         ch_versions = ch_versions.mix(FERROUS_MEM.out.versions.first())
     }
 

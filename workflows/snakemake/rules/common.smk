@@ -69,8 +69,3 @@ def gathered_batches(wildcards):
         batch=batches,
         stage=stage,
     )
-
-
-def to_format(wildcards):
-    """Shell tail that turns SAM on stdin into the output format."""
-    return "cat" if wildcards.ext == "sam" else "samtools view -b -o - -"

@@ -1,6 +1,6 @@
 # The fused alignment: `ferrous mem` over the whole sample in one job, through
 # the wrapper in wrappers/ferrous/mem (the interface of snakemake-wrappers'
-# bio/bwa/mem: input `reads` and `idx`, params `extra` and `sort`, log on stderr).
+# bio/bwa/mem: input `reads` and `idx`, params `extra` and `sorting`, log on stderr).
 
 
 rule ferrous_mem:
@@ -14,6 +14,6 @@ rule ferrous_mem:
     threads: config["threads"]
     params:
         extra=config["extra"],
-        sort="none",
+        sorting="none",
     wrapper:
         f"file:{workflow.basedir}/wrappers/ferrous/mem"

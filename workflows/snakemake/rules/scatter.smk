@@ -1,9 +1,10 @@
 # The scattered alignment: `ferrous split` cuts a sample's reads into batches
 # exactly as `ferrous mem` does (a checkpoint: the batches are known once it
 # ran), each stage runs once per batch as its own job, and `ferrous emit`
-# gathers all batches into one SAM (or BAM). Paired data: seed, chain,
-# extend, pair, rescue; single-end data: seed, chain, extend. Every command
-# gets the same `extra` options (each batch records their fingerprint).
+# gathers all batches into one SAM or BAM (by the output's extension).
+# Paired data: seed, chain, extend, pair, rescue; single-end data: seed,
+# chain, extend. Every command gets the same `extra` options (each batch
+# records their fingerprint).
 
 
 checkpoint ferrous_split:
@@ -112,7 +113,6 @@ rule ferrous_emit:
     params:
         extra=config["extra"],
         idx=index_prefix,
-        to_format=to_format,
     shell:
-        "(ferrous emit {params.extra} -t {threads} {params.idx} {input.batches}"
-        " | {params.to_format} > {output}) 2> {log}"
+        "ferrous emit {params.extra} -t {threads} -o {output} {params.idx} {input.batches}"
+        " 2> {log}"

@@ -1,69 +1,125 @@
-"""Snakemake wrapper for `ferrous mem`, in the style of snakemake-wrappers' bio/bwa/mem.
+"""Snakemake wrapper for `ferrous mem`, a drop-in for snakemake-wrappers' bio/bwa/mem:
+the same input, output, params and threads, so that a rule swaps one for the
+other by changing its `wrapper:` line.
 
-input.reads: one FASTQ file (single-end, or interleaved with -p in params.extra)
-             or two (R1, R2); plain or gzip.
-input.idx:   the index file PREFIX.fmi made by `ferrous index -p PREFIX` (a list
-             may hold other files too; the one ending in .fmi is used).
-output:      one file; .sam is written by ferrous itself, .bam/.cram go through
-             samtools (which must then be installed).
-params.extra:      ferrous mem options (bwa mem's letters), e.g. "-K 100000000 -R '@RG\\tID:s'"
-params.sort:       "none" (default, aligner order) or "samtools"
-params.sort_order: "coordinate" (default) or "queryname", for sort="samtools"
-params.sort_extra: more samtools sort options
-log:               stderr of ferrous (and samtools) goes there.
+input.reads: one FASTQ file (single-end, or interleaved pairs with -p in
+             params.extra) or two (R1, R2); plain or gzip.
+input.idx:   the index: PREFIX.fmi from `ferrous index -p PREFIX`, or bwa's
+             index files PREFIX.{amb,ann,bwt,pac,sa} as bio/bwa/mem takes them
+             (ferrous is given PREFIX).
+input.ref:   the reference FASTA, for CRAM output (optional).
+output[0]:   SAM, BAM or CRAM, by its extension; output.idx (optional): its
+             index, written by samtools (--write-index).
+params.extra:      options of `ferrous mem` (bwa mem's), e.g. r"-R '@RG\\tID:s\\tSM:s'"
+params.sorting:    "none" (default: aligner order) or "samtools"
+params.sort_order: "coordinate" (default) or "queryname", with sorting="samtools"
+params.sort_extra: more options of `samtools sort`
+threads:           ferrous -t; samtools gets --threads (threads - 1)
+log:               standard error of ferrous and samtools.
+
+Unsorted SAM or BAM without an index is written by ferrous itself (under a
+temporary name, renamed when complete); otherwise ferrous hands samtools
+uncompressed BAM. The alignments are bwa mem 0.7.17's; add `--bwa-output
+0.7.19` to params.extra for the header and MQ tags of bwa 0.7.19 (the bwa of
+bio/bwa/mem's environment).
 """
 
 __author__ = "ferrous authors"
 __license__ = "MIT"
 
 import os
+import shlex
+import tempfile
 
 from snakemake.shell import shell
 
+# samtools options the wrapper sets itself (as snakemake-wrapper-utils does
+# for bio/bwa/mem), so they must not come in sort_extra.
+OWN_SAMTOOLS_OPTIONS = {
+    "-@": "threads",
+    "--threads": "threads",
+    "-o": "the output file",
+    "-O": "the output file's extension",
+    "--output-fmt": "the output file's extension",
+    "--write-index": "output.idx",
+    "--reference": "input.ref",
+}
+
+
+def as_list(files):
+    return [files] if isinstance(files, str) else list(files)
+
+
+def index_prefix(idx):
+    """The prefix ferrous takes: that of PREFIX.fmi, else of bwa's files."""
+    fmi = [f for f in idx if f.endswith(".fmi")]
+    if len(fmi) > 1:
+        raise ValueError(f"input.idx: more than one .fmi file: {fmi}")
+    if fmi:
+        return fmi[0][: -len(".fmi")]
+    if not idx:
+        raise ValueError("input.idx: give PREFIX.fmi or bwa's index files")
+    return os.path.splitext(idx[0])[0]
+
+
 extra = snakemake.params.get("extra", "")
-sort = snakemake.params.get("sort", "none")
+sorting = snakemake.params.get("sorting", "none")
 sort_order = snakemake.params.get("sort_order", "coordinate")
 sort_extra = snakemake.params.get("sort_extra", "")
 log = snakemake.log_fmt_shell(stdout=False, stderr=True)
 
-reads = snakemake.input.reads
-reads = [reads] if isinstance(reads, str) else list(reads)
+reads = as_list(snakemake.input.reads)
 if len(reads) not in (1, 2):
     raise ValueError("input.reads: give one FASTQ file or two (R1, R2)")
-
-idx = snakemake.input.idx
-idx = [idx] if isinstance(idx, str) else list(idx)
-fmi = [f for f in idx if f.endswith(".fmi")]
-if len(fmi) != 1:
-    raise ValueError("input.idx: give the index file PREFIX.fmi (exactly one)")
-prefix = fmi[0][: -len(".fmi")]
-
-if len(snakemake.output) != 1:
-    raise ValueError("output: give exactly one SAM, BAM or CRAM file")
-out = snakemake.output[0]
-out_format = os.path.splitext(out)[1].lstrip(".").lower()
-if out_format not in ("sam", "bam", "cram"):
-    raise ValueError(f"output {out}: the name must end in .sam, .bam or .cram")
-if sort not in ("none", "samtools"):
-    raise ValueError(f"params.sort: 'none' or 'samtools', not {sort!r}")
+prefix = index_prefix(as_list(snakemake.input.idx))
+if sorting not in ("none", "samtools"):
+    raise ValueError(
+        f"params.sorting: 'none' or 'samtools', not {sorting!r}"
+        " (picard and fgbio are not supported: sort the output in a rule of its own)"
+    )
 if sort_order not in ("coordinate", "queryname"):
     raise ValueError(
         f"params.sort_order: 'coordinate' or 'queryname', not {sort_order!r}"
     )
+for word in shlex.split(sort_extra):
+    option = word.split("=", 1)[0]
+    if option in OWN_SAMTOOLS_OPTIONS:
+        raise ValueError(
+            f"params.sort_extra: {option} is set from {OWN_SAMTOOLS_OPTIONS[option]}"
+        )
+
+out = snakemake.output[0]
+out_format = os.path.splitext(out)[1].lstrip(".").lower()
+if out_format not in ("sam", "bam", "cram"):
+    raise ValueError(f"output {out}: the name must end in .sam, .bam or .cram")
+out_idx = snakemake.output.get("idx", "")
+ref = snakemake.input.get("ref", "")
+if out_format == "cram" and not ref:
+    raise ValueError("CRAM output needs the reference FASTA as input.ref")
 
 threads = snakemake.threads
-reads_args = " ".join(f"'{r}'" for r in reads)
-mem = f"ferrous mem -t {threads} {extra} '{prefix}' {reads_args}"
+mem = shlex.join(["ferrous", "mem", "-t", str(threads)])
+mem += f" {extra} " + shlex.join([prefix, *reads])
 
-if sort == "none" and out_format == "sam":
-    # ferrous writes the file itself, under a temporary name renamed at the end.
-    shell("({mem} -o '{out}') {log}")
-elif sort == "none":
-    shell("({mem} | samtools view -h --output-fmt {out_format} -o '{out}' -) {log}")
+if sorting == "none" and out_format in ("sam", "bam") and not out_idx:
+    shell("({mem} -o {out:q}) {log}")
 else:
-    order = "-n" if sort_order == "queryname" else ""
-    tmp = os.path.join(os.path.dirname(out) or ".", f".{os.path.basename(out)}.sorttmp")
-    shell(
-        "({mem} | samtools sort {order} {sort_extra} -@ {threads}"
-        " -T '{tmp}' --output-fmt {out_format} -o '{out}' -) {log}"
-    )
+    mem += " --output-fmt bam -l 0"
+    # OUT##idx##IDX names the index file (htslib's syntax).
+    target = f"{out}##idx##{out_idx}" if out_idx else out
+    samtools = ["--output-fmt", out_format.upper(), "-o", target]
+    if out_idx:
+        samtools += ["--write-index"]
+    if threads > 1:
+        samtools += ["--threads", str(threads - 1)]
+    if ref:
+        samtools += ["--reference", ref]
+    with tempfile.TemporaryDirectory() as tmpdir:
+        if sorting == "none":
+            command = ["samtools", "view", "-h", *samtools, "-"]
+            pipe = shlex.join(command)
+        else:
+            order = ["-n"] if sort_order == "queryname" else []
+            command = ["samtools", "sort", *order, *samtools, "-T", f"{tmpdir}/sort"]
+            pipe = shlex.join(command) + f" {sort_extra} -"
+        shell("({mem} | {pipe}) {log}")
