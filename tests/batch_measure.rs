@@ -170,6 +170,7 @@ fn measure_batch_codec() {
             stage: batch.header.stage,
             index_fingerprint: index.fingerprint(),
             options_fingerprint: opt.fingerprint(),
+            alt_contigs: vec![],
         };
         let plain = rmp_serde::to_vec_named(&batch).unwrap().len();
         for level in [1, 3] {

@@ -58,6 +58,7 @@ fn expect(stage: Stage) -> Expectation {
         stage,
         index_fingerprint: INDEX_FP,
         options_fingerprint: MemOptions::default().fingerprint(),
+        alt_contigs: vec![],
     }
 }
 

@@ -21,7 +21,7 @@ use crate::extend::{
     chain_to_regions, gen_cigar, local_align, Chain2AlnWorkspace, CigarWorkspace, GapPenalties,
     LocalFlags, LocalWorkspace, ScoreMatrix,
 };
-use crate::index::FmIndex;
+use crate::index::{AltContigs, FmIndex};
 use crate::options::MemOptions;
 use crate::reads::ReadBatch;
 use crate::region::{plan_se, sort_dedup_patch, AlnReg, OutputFlags, PatchContext, ReadPlan};
@@ -68,14 +68,50 @@ impl ChainReference for FmIndex {
         FmIndex::intv2rid(self, rb, re) as i32
     }
 
+    /// The index alone knows no ALT contigs: [`Reference`] adds them.
     fn is_alt(&self, _rid: i32) -> bool {
-        // ferrous indexes carry no ALT contigs yet (bwa's `.alt` file).
         false
     }
 
     fn fetch_seq(&self, beg: i64, mid: i64, end: i64, buf: &mut Vec<u8>) -> (i64, i64) {
         let (b, e, _rid) = FmIndex::fetch_seq(self, beg, mid, end, buf);
         (b, e)
+    }
+}
+
+/// The reference as chaining sees it: the index, and the ALT contigs in
+/// force (bwa's `bns` with its `is_alt` marks).
+#[derive(Clone, Copy)]
+pub(crate) struct Reference<'a> {
+    index: &'a FmIndex,
+    alt: &'a AltContigs,
+}
+
+impl ChainReference for Reference<'_> {
+    #[inline]
+    fn sa(&self, row: u64) -> u64 {
+        self.index.sa(row)
+    }
+
+    #[inline]
+    fn sa_many(&self, rows: &[u64], out: &mut [u64]) {
+        self.index.sa_many(rows, out)
+    }
+
+    fn l_pac(&self) -> i64 {
+        self.index.l_pac() as i64
+    }
+
+    fn intv2rid(&self, rb: i64, re: i64) -> i32 {
+        self.index.intv2rid(rb, re) as i32
+    }
+
+    fn is_alt(&self, rid: i32) -> bool {
+        self.alt.is_alt(rid)
+    }
+
+    fn fetch_seq(&self, beg: i64, mid: i64, end: i64, buf: &mut Vec<u8>) -> (i64, i64) {
+        ChainReference::fetch_seq(self.index, beg, mid, end, buf)
     }
 }
 
@@ -111,6 +147,8 @@ pub struct Aligner<'a> {
     mat: ScoreMatrix,
     flags: OutputFlags,
     contigs: Vec<SamContig>,
+    /// The ALT contigs in force: those of the `.alt` file, none with `-j`.
+    alt: AltContigs,
     /// Forward offset of each contig (bwa's `anns[rid].offset`), for pairing.
     offsets: Vec<i64>,
     /// The bwa release whose SAM is printed.
@@ -118,8 +156,16 @@ pub struct Aligner<'a> {
 }
 
 impl<'a> Aligner<'a> {
-    pub fn new(index: &'a FmIndex, opt: &'a MemOptions) -> Self {
+    /// An aligner over `index`, whose ALT contigs are `alt` (bwa's
+    /// `.alt` file: [`crate::index::AltFile`]) unless `-j` is among the
+    /// options.
+    pub fn new(index: &'a FmIndex, alt: &AltContigs, opt: &'a MemOptions) -> Self {
         let f = &opt.flags;
+        let alt = if f.ignore_alt {
+            AltContigs::none(index.contigs().len())
+        } else {
+            alt.clone()
+        };
         Aligner {
             index,
             opt,
@@ -131,7 +177,8 @@ impl<'a> Aligner<'a> {
                 primary5: f.primary5,
                 keep_supp_mapq: f.keep_supp_mapq,
             },
-            contigs: sam_contigs(index),
+            contigs: sam_contigs(index, &alt),
+            alt,
             offsets: index.contigs().iter().map(|c| c.offset as i64).collect(),
             version: BwaVersion::default(),
         }
@@ -180,6 +227,19 @@ impl<'a> Aligner<'a> {
             );
         }
         header
+    }
+
+    /// The ALT contigs in force.
+    pub fn alt(&self) -> &AltContigs {
+        &self.alt
+    }
+
+    /// What chaining sees of the reference.
+    fn reference(&self) -> Reference<'_> {
+        Reference {
+            index: self.index,
+            alt: &self.alt,
+        }
     }
 
     /// The contigs as SAM `@SQ` lines name them.
@@ -278,10 +338,11 @@ impl<'a> Aligner<'a> {
             qbeg: (iv.info >> 32) as i32,
             qend: iv.info as u32 as i32,
         }));
-        chain_seeds(smems, query.len() as i32, opt, self.index, chain, chains);
+        let reference = self.reference();
+        chain_seeds(smems, query.len() as i32, opt, &reference, chain, chains);
         let mat = &self.mat;
         let gaps = GapPenalties::from_options(opt);
-        filter_seeds_by_sw(opt, query, self.index, chains, chain, |q, t| {
+        filter_seeds_by_sw(opt, query, &reference, chains, chain, |q, t| {
             let flags = LocalFlags {
                 byte: false,
                 min_score: None,
@@ -340,7 +401,7 @@ impl<'a> Aligner<'a> {
             }),
         );
         for r in regs.iter_mut() {
-            r.is_alt = self.index.is_alt(r.rid);
+            r.is_alt = self.alt.is_alt(r.rid);
         }
     }
 
@@ -489,15 +550,16 @@ impl<'a> Aligner<'a> {
     }
 }
 
-/// The index's contigs as SAM header lines name them.
-pub fn sam_contigs(index: &FmIndex) -> Vec<SamContig> {
+/// The index's contigs as SAM header lines name them (`AH:*` on ALT ones).
+pub fn sam_contigs(index: &FmIndex, alt: &AltContigs) -> Vec<SamContig> {
     index
         .contigs()
         .iter()
-        .map(|c| SamContig {
+        .enumerate()
+        .map(|(rid, c)| SamContig {
             name: c.name.clone(),
             len: c.len as i64,
-            is_alt: false,
+            is_alt: alt.is_alt(rid as i32),
             anno: c.anno.clone(),
         })
         .collect()

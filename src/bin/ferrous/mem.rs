@@ -14,13 +14,14 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let choice = OutputChoice::new(args.output.as_deref(), &args.out)?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = crate::stage::open_index_or_bwa(&args.index, args.opts.mmap_index, opt.verbosity)?;
+    let alt = crate::stage::load_alt(&args.index, &index, &opt)?;
     let reader = open_reads(
         &args.reads1,
         args.reads2.as_deref(),
         opt.flags.smart_pairing,
     )?;
     let pool = thread_pool(opt.n_threads)?;
-    let mut aligner = Aligner::new(&index, &opt);
+    let mut aligner = Aligner::new(&index, &alt, &opt);
     aligner.set_bwa_version(choice.version);
     let argv: Vec<String> = std::env::args().collect();
     let header = aligner.sam_header(&argv);

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use ferrous::index::{bwa_prefix, index_path, FmIndex};
+use ferrous::index::{alt_path, bwa_prefix, index_path, AltContigs, AltFile, FmIndex};
 use ferrous::options::MemOptions;
 use ferrous::pipeline::{
     emit_files, run_step, split_reads, Aligner, StageError, StageSummary, Step,
@@ -72,6 +72,42 @@ pub fn open_index_or_bwa(path: &Path, mapped: bool, verbosity: i32) -> anyhow::R
     Ok(index)
 }
 
+/// The ALT contigs of the index `path` names, from the `.alt` file bwa mem
+/// would read beside it ([`alt_path`]; none without one), with bwa's
+/// message `read N ALT contigs` (before `-j` clears them, as in bwa) and a
+/// warning for what bwa passes over in silence. A file that is there but
+/// cannot be read is an error, unless `-j` says not to use it.
+pub fn load_alt(path: &Path, index: &FmIndex, opt: &MemOptions) -> anyhow::Result<AltContigs> {
+    let n = index.contigs().len();
+    let alt = match alt_path(path) {
+        None => AltContigs::none(n),
+        Some(p) => match AltFile::read(&p, index.contigs()) {
+            Ok(file) => {
+                if opt.verbosity >= 2 {
+                    for w in file.warnings() {
+                        eprintln!("[W::ferrous] {w}");
+                    }
+                }
+                file.contigs
+            }
+            Err(e) if opt.flags.ignore_alt => {
+                if opt.verbosity >= 2 {
+                    eprintln!("[W::ferrous] {:#} (not used: -j)", anyhow::Error::from(e));
+                }
+                AltContigs::none(n)
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    if opt.verbosity >= 3 {
+        eprintln!(
+            "[M::bwa_idx_load_from_disk] read {} ALT contigs",
+            alt.count()
+        );
+    }
+    Ok(alt)
+}
+
 /// bwa's prefix for `path` when there is no `PREFIX.fmi` but bwa's files are.
 fn only_bwa_files(path: &Path) -> Option<PathBuf> {
     let missing = matches!(std::fs::metadata(index_path(path)), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
@@ -114,8 +150,9 @@ pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = open_index(&args.index, args.opts.mmap_index)?;
+    let alt = load_alt(&args.index, &index, &opt)?;
     let pool = thread_pool(opt.n_threads)?;
-    let aligner = Aligner::new(&index, &opt);
+    let aligner = Aligner::new(&index, &alt, &opt);
     let summary = pool.install(|| run_step(step, &aligner, &args.input, &args.output))?;
     report(&opt, step.name(), &summary, 3);
     trace.finish(
@@ -130,8 +167,9 @@ pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
     let choice = OutputChoice::new(args.output.as_deref(), &args.out)?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = open_index(&args.index, args.opts.mmap_index)?;
+    let alt = load_alt(&args.index, &index, &opt)?;
     let pool = thread_pool(opt.n_threads)?;
-    let mut aligner = Aligner::new(&index, &opt);
+    let mut aligner = Aligner::new(&index, &alt, &opt);
     aligner.set_bwa_version(choice.version);
     let argv: Vec<String> = std::env::args().collect();
     let header = aligner.sam_header(&argv);

@@ -204,7 +204,14 @@ fn check_expectation(
             found: h.options_fingerprint,
         });
     }
-    Ok(())
+    match &h.alt_contigs {
+        Some(ids) if *ids != expect.alt_contigs => Err(BatchError::OtherAlt {
+            path,
+            expected: expect.alt_contigs.len(),
+            found: ids.len(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Reads the batch file at `path` and checks it against `expect`.

@@ -64,6 +64,17 @@ pub enum BatchError {
         expected: u64,
         found: u64,
     },
+    /// A batch made with another set of ALT contigs (another `.alt` file
+    /// beside the index, or none).
+    #[error(
+        "{}: made with another set of ALT contigs ({found} ALT contigs; this run has {expected}): give every stage the same index and .alt file",
+        path.display()
+    )]
+    OtherAlt {
+        path: PathBuf,
+        expected: usize,
+        found: usize,
+    },
     /// The file ends early.
     #[error("{}: truncated: {detail}", path.display())]
     Truncated { path: PathBuf, detail: String },

@@ -42,7 +42,7 @@ pub const MAGIC: &str = "ferrous-batch";
 
 /// The format version this build writes and reads. Bumped on any change a
 /// reader of the previous version would misread (see the docs).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// zstd level [`write_batch`] uses.
 pub const DEFAULT_LEVEL: i32 = 1;
@@ -113,6 +113,10 @@ pub struct BatchHeader {
     /// [`crate::index::FmIndex::fingerprint`] of the index used (0 for a
     /// [`Stage::Reads`] batch made without one).
     pub index_fingerprint: u64,
+    /// The ids of the ALT contigs in force (bwa's `.alt` file, none with
+    /// `-j`), ascending; `None` in a [`Stage::Reads`] batch, which is cut
+    /// without the index.
+    pub alt_contigs: Option<Vec<u32>>,
     /// [`MemOptions::fingerprint`] of `options`.
     pub options_fingerprint: u64,
     /// The resolved options of the run, as [`MemOptions::as_recorded`]
@@ -230,7 +234,8 @@ pub struct BatchFile {
 impl BatchFile {
     /// A batch of `payload`, with the header filled in from it (stage, read
     /// numbering) and from the arguments (options and their fingerprint,
-    /// this build's version). `last_batch` starts false.
+    /// this build's version). `last_batch` starts false; the ALT set is
+    /// empty (`None` in a reads batch) until set.
     pub fn new(
         payload: Payload,
         batch_index: u64,
@@ -250,6 +255,8 @@ impl BatchFile {
                 layout,
                 last_batch: false,
                 index_fingerprint,
+                // No ALT contig until the stage says otherwise.
+                alt_contigs: (payload.stage() != Stage::Reads).then(Vec::new),
                 options_fingerprint: options.fingerprint(),
                 options: options.as_recorded(),
                 ferrous_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -304,6 +311,14 @@ impl BatchFile {
                 reads.len()
             ));
         }
+        if h.stage != Stage::Reads && h.alt_contigs.is_none() {
+            return Err(format!("a {} batch that records no ALT contig set", h.stage));
+        }
+        if let Some(ids) = &h.alt_contigs {
+            if ids.windows(2).any(|w| w[0] >= w[1]) {
+                return Err("ALT contig ids not in ascending order".into());
+            }
+        }
         if h.options_fingerprint != h.options.fingerprint() {
             return Err("options_fingerprint is not the fingerprint of options".into());
         }
@@ -312,7 +327,7 @@ impl BatchFile {
 }
 
 /// What a stage requires of the batch it reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expectation {
     /// The stage that must have written the batch.
     pub stage: Stage,
@@ -320,6 +335,9 @@ pub struct Expectation {
     pub index_fingerprint: u64,
     /// The fingerprint of the options in use.
     pub options_fingerprint: u64,
+    /// The ids of the ALT contigs in force, ascending (checked where the
+    /// batch records a set).
+    pub alt_contigs: Vec<u32>,
 }
 
 #[cfg(test)]

@@ -56,7 +56,7 @@ pub fn bwa_prefix(hint: &Path) -> Option<PathBuf> {
     })
 }
 
-fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
+pub(super) fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     let mut s = prefix.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)

@@ -9,6 +9,7 @@
 //!   ([`FmIndex::get_seq`], [`FmIndex::fetch_seq`], ...) follow bwa's
 //!   `bwt.c` and `bntseq.c` semantics (spec §2.7, §2.8), without allocating.
 
+pub mod alt;
 pub mod build;
 pub mod contigs;
 mod error;
@@ -21,6 +22,7 @@ pub mod search;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+pub use alt::{alt_path, AltContigs, AltError, AltFile};
 pub use build::{build_index, BuildOptions, BuildSummary};
 pub use contigs::{Contig, Hole};
 pub use error::IndexError;

@@ -134,6 +134,7 @@ fn read_checked(aligner: &Aligner, path: &Path, stage: Stage) -> Result<BatchFil
         stage,
         index_fingerprint: aligner.index.fingerprint(),
         options_fingerprint: aligner.opt.fingerprint(),
+        alt_contigs: aligner.alt().ids(),
     };
     let batch = read_batch(path, &expect)?;
     batch
@@ -221,6 +222,7 @@ pub fn run_step(
         aligner.opt,
     );
     next.header.last_batch = h.last_batch;
+    next.header.alt_contigs = Some(aligner.alt().ids());
     // The options as the batch cutter recorded them (equal but for the
     // batch size, which only the cutter uses): the output's bytes then do
     // not depend on this stage's -t, -K or -v.
