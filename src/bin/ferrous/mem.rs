@@ -14,7 +14,7 @@ pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let choice = OutputChoice::new(args.output.as_deref(), &args.out)?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = crate::stage::open_index_or_bwa(&args.index, args.opts.mmap_index, opt.verbosity)?;
-    let alt = crate::stage::load_alt(&args.index, &index, &opt)?;
+    let alt = crate::stage::load_alt(&args.index, &index, &opt, true)?;
     let reader = open_reads(
         &args.reads1,
         args.reads2.as_deref(),

@@ -73,11 +73,18 @@ pub fn open_index_or_bwa(path: &Path, mapped: bool, verbosity: i32) -> anyhow::R
 }
 
 /// The ALT contigs of the index `path` names, from the `.alt` file bwa mem
-/// would read beside it ([`alt_path`]; none without one), with bwa's
-/// message `read N ALT contigs` (before `-j` clears them, as in bwa) and a
-/// warning for what bwa passes over in silence. A file that is there but
-/// cannot be read is an error, unless `-j` says not to use it.
-pub fn load_alt(path: &Path, index: &FmIndex, opt: &MemOptions) -> anyhow::Result<AltContigs> {
+/// would read beside it ([`alt_path`]; none without one), and a warning
+/// for what bwa passes over in silence. With `announce` (`mem`), bwa mem's
+/// message `read N ALT contigs` (counted before `-j` clears them, as in
+/// bwa); the stages, run once per batch, say it only at `-v 4`. A file
+/// that is there but cannot be read is an error, unless `-j` says not to
+/// use it.
+pub fn load_alt(
+    path: &Path,
+    index: &FmIndex,
+    opt: &MemOptions,
+    announce: bool,
+) -> anyhow::Result<AltContigs> {
     let n = index.contigs().len();
     let alt = match alt_path(path) {
         None => AltContigs::none(n),
@@ -99,7 +106,7 @@ pub fn load_alt(path: &Path, index: &FmIndex, opt: &MemOptions) -> anyhow::Resul
             Err(e) => return Err(e.into()),
         },
     };
-    if opt.verbosity >= 3 {
+    if opt.verbosity >= if announce { 3 } else { 4 } {
         eprintln!(
             "[M::bwa_idx_load_from_disk] read {} ALT contigs",
             alt.count()
@@ -150,7 +157,7 @@ pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = open_index(&args.index, args.opts.mmap_index)?;
-    let alt = load_alt(&args.index, &index, &opt)?;
+    let alt = load_alt(&args.index, &index, &opt, false)?;
     let pool = thread_pool(opt.n_threads)?;
     let aligner = Aligner::new(&index, &alt, &opt);
     let summary = pool.install(|| run_step(step, &aligner, &args.input, &args.output))?;
@@ -167,7 +174,7 @@ pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
     let choice = OutputChoice::new(args.output.as_deref(), &args.out)?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = open_index(&args.index, args.opts.mmap_index)?;
-    let alt = load_alt(&args.index, &index, &opt)?;
+    let alt = load_alt(&args.index, &index, &opt, false)?;
     let pool = thread_pool(opt.n_threads)?;
     let mut aligner = Aligner::new(&index, &alt, &opt);
     aligner.set_bwa_version(choice.version);

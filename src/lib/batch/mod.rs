@@ -312,7 +312,10 @@ impl BatchFile {
             ));
         }
         if h.stage != Stage::Reads && h.alt_contigs.is_none() {
-            return Err(format!("a {} batch that records no ALT contig set", h.stage));
+            return Err(format!(
+                "a {} batch that records no ALT contig set",
+                h.stage
+            ));
         }
         if let Some(ids) = &h.alt_contigs {
             if ids.windows(2).any(|w| w[0] >= w[1]) {

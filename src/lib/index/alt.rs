@@ -97,7 +97,11 @@ pub enum AltError {
         "{}: line {line}: a first field of {len} bytes; bwa reads ALT contig names of at most {MAX_NAME} bytes",
         path.display()
     )]
-    NameTooLong { path: PathBuf, line: u64, len: usize },
+    NameTooLong {
+        path: PathBuf,
+        line: u64,
+        len: usize,
+    },
 }
 
 /// An `.alt` file as read: the ALT set and what bwa would have passed over
@@ -211,7 +215,11 @@ impl AltFile {
 /// `text` with control characters escaped and cut to 80 characters, for
 /// a one-line message.
 fn printable(text: &str) -> String {
-    let mut s: String = text.chars().take(80).flat_map(char::escape_default).collect();
+    let mut s: String = text
+        .chars()
+        .take(80)
+        .flat_map(char::escape_default)
+        .collect();
     if text.chars().count() > 80 {
         s.push_str("...");
     }
@@ -263,7 +271,12 @@ mod tests {
     }
 
     fn parse(text: &[u8]) -> AltFile {
-        AltFile::parse(text, Path::new("x.alt"), &contigs(&["chr1", "chr1_alt", "hla"])).unwrap()
+        AltFile::parse(
+            text,
+            Path::new("x.alt"),
+            &contigs(&["chr1", "chr1_alt", "hla"]),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -282,11 +295,15 @@ mod tests {
         assert_eq!(f.contigs.count(), 0);
         assert_eq!(
             f.unknown,
-            vec![(1, "chr1_alt extra".to_string()), (2, "chrX_alt".to_string())]
+            vec![
+                (1, "chr1_alt extra".to_string()),
+                (2, "chrX_alt".to_string())
+            ]
         );
         let w = f.warnings();
         assert_eq!(w.len(), 1);
-        assert!(w[0].contains("2 ALT contig names are not in the index (line 1: 'chr1_alt extra', ...)"));
+        assert!(w[0]
+            .contains("2 ALT contig names are not in the index (line 1: 'chr1_alt extra', ...)"));
     }
 
     #[test]
@@ -307,7 +324,9 @@ mod tests {
         assert_eq!(parse(&long).unknown.len(), 1);
         let longer = [vec![b'a'; MAX_NAME + 1], b"\n".to_vec()].concat();
         let e = AltFile::parse(&longer, Path::new("x.alt"), &contigs(&["a"])).unwrap_err();
-        assert!(e.to_string().contains("line 1: a first field of 1024 bytes"));
+        assert!(e
+            .to_string()
+            .contains("line 1: a first field of 1024 bytes"));
     }
 
     #[test]
@@ -322,7 +341,10 @@ mod tests {
         assert_eq!(alt_path(&p), Some(with_suffix(&p, ".64.alt")));
         touch(".alt");
         assert_eq!(alt_path(&p), Some(with_suffix(&p, ".alt")));
-        assert_eq!(alt_path(&with_suffix(&p, ".fmi")), Some(with_suffix(&p, ".alt")));
+        assert_eq!(
+            alt_path(&with_suffix(&p, ".fmi")),
+            Some(with_suffix(&p, ".alt"))
+        );
         // bwa's files decide: IDX.64.bwt means IDX.64.alt, and only that.
         touch(".64.bwt");
         assert_eq!(alt_path(&p), Some(with_suffix(&p, ".64.alt")));
