@@ -5,7 +5,7 @@ use std::path::Path;
 
 use ferrous::batch::{
     decode_batch, encode_batch, read_batch, write_batch, BatchError, BatchFile, BatchHeader,
-    Expectation, Payload, RegionBatch, SeedBatch, Stage,
+    Expectation, Payload, RegionBatch, SeedBatch, Stage, FORMAT_VERSION,
 };
 use ferrous::options::MemOptions;
 use ferrous::reads::{Layout, ReadBatch};
@@ -241,7 +241,7 @@ fn wrong_magic_and_version() {
             e,
             BatchError::Version {
                 found: 1,
-                expected: 2,
+                expected: FORMAT_VERSION,
                 ..
             }
         ),

@@ -46,6 +46,7 @@ fn round_trip(payload: Payload, paired: bool) -> BatchFile {
         stage: batch.header.stage,
         index_fingerprint: INDEX_FP,
         options_fingerprint: opts.fingerprint(),
+        alt_contigs: vec![],
     };
     let back = decode_batch(&bytes, Path::new("mem"), &expect).unwrap();
     assert_eq!(back, batch);

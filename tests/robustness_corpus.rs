@@ -217,6 +217,7 @@ fn generated_seeds_are_valid() {
             stage: stages[(data[0] >> 1) as usize],
             index_fingerprint: entries::SEED_INDEX_FP,
             options_fingerprint: MemOptions::default().fingerprint(),
+            alt_contigs: vec![],
         };
         decode_batch(&bytes, &path, &expect).unwrap();
     }

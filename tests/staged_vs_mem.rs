@@ -406,6 +406,7 @@ fn stages_refuse_damaged_batches_and_leave_no_output() {
         stage: Stage::Seeds,
         index_fingerprint: FmIndex::open(idx()).expect("index").fingerprint(),
         options_fingerprint: MemOptions::default().fingerprint(),
+        alt_contigs: vec![],
     };
     let mut old = read_batch(&seeds, &expect).expect("valid batch");
     old.header.version = FORMAT_VERSION - 1;

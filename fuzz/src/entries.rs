@@ -91,6 +91,7 @@ fn expectation(stage: Stage) -> Expectation {
         stage,
         index_fingerprint: SEED_INDEX_FP,
         options_fingerprint: MemOptions::default().fingerprint(),
+        alt_contigs: vec![],
     }
 }
 
