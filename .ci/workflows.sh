@@ -107,6 +107,37 @@ if command -v samtools >/dev/null; then
   note "snakemake scatter run, BAM output: equals ferrous mem's SAM but for @PG"
 fi
 
+step "snakemake run with ALT contigs (tests/data/alt: REFERENCE.alt travels with the index)"
+ALT=$ROOT/tests/data/alt
+mkdir -p "$OUT/alt-idx"
+cp "$ALT/ref.fa.gz" "$ALT/ref.fa.gz.alt" "$OUT/alt-idx/"
+ferrous index "$OUT/alt-idx/ref.fa.gz" 2>/dev/null
+ferrous mem -t 2 "${extra_args[@]}" "$OUT/alt-idx/ref.fa.gz" "$ALT"/reads_{1,2}.fq.gz >"$OUT/direct-alt.sam" 2>/dev/null
+rm -rf "$OUT/smk-alt"
+mkdir -p "$OUT/smk-alt"
+cat >"$OUT/smk-alt/config.yaml" <<EOF
+samples:
+  alt: [$ALT/reads_1.fq.gz, $ALT/reads_2.fq.gz]
+reference: $ALT/ref.fa.gz
+index: ''
+alt: ''
+extra: '$EXTRA'
+threads: 2
+format: sam
+outputs: [scatter, mem]
+container: ''
+EOF
+"$VENV/bin/snakemake" -s workflows/snakemake/Snakefile --directory "$OUT/smk-alt" \
+  --configfile "$OUT/smk-alt/config.yaml" --cores 2 --quiet rules
+same "$OUT/smk-alt/results/scatter/alt.sam" "$OUT/direct-alt.sam" "snakemake scatter with ALT contigs vs ferrous mem"
+same "$OUT/smk-alt/results/mem/alt.sam" "$OUT/direct-alt.sam" "snakemake wrapper with ALT contigs vs ferrous mem"
+n_ah=$(grep -c $'^@SQ\t.*\tAH:\\*$' "$OUT/smk-alt/results/scatter/alt.sam" || true)
+if [ "$n_ah" -ne 6 ]; then
+  echo "error: the scattered SAM has $n_ah @SQ lines with AH:*, not 6: the .alt did not travel with the index" >&2
+  exit 1
+fi
+note "snakemake with ALT contigs (REFERENCE.alt copied beside the index): scatter and wrapper SAM equal ferrous mem's, 6 AH:* @SQ lines"
+
 step "snakemake wrapper test (bio/bwa/mem's params: BAM, sorted BAM and index, CRAM, SAM)"
 W=$OUT/wrapper-test
 rm -rf "$W"
@@ -159,7 +190,8 @@ step "nextflow: script: and stub: blocks rendered and run on data/small (without
 stage_flag=(--stages)
 "$PY" .ci/workflows/nf_tasks.py --modules workflows/nextflow/modules/local/ferrous \
   --data data/small --work "$OUT/nf-tasks" --classpath "$CP" \
-  --render .ci/workflows/nf-render.groovy --args "$EXTRA" "${stage_flag[@]}" | tee "$OUT/nf-tasks.log"
+  --render .ci/workflows/nf-render.groovy --args "$EXTRA" "${stage_flag[@]}" \
+  --alt-data tests/data/alt | tee "$OUT/nf-tasks.log"
 note "nextflow: $(tail -1 "$OUT/nf-tasks.log")"
 
 step "SLURM: the scatter on a single-node cluster, one job cancelled (scripts/slurm-check.sh)"

@@ -29,6 +29,8 @@ class StagedFile {
 class StagedList {
     @Delegate(interfaces = false) List<StagedFile> target = []
     String toString() { target.join(' ') }
+    // An empty list (an optional input given as []) is false, as in Nextflow.
+    boolean asBoolean() { !target.isEmpty() }
 }
 
 String block(String text, String label, String path) {

@@ -185,6 +185,38 @@ def scatter(r, sample, files, meta, index_dir, args):
     return r.task("emit", "script", sample, inputs, meta=meta, ext_args=args)
 
 
+def alt_tasks(r, data, args):
+    """FERROUS_INDEX with bwa's .alt of tests/data/alt, then FERROUS_MEM and
+    the scatter on its pairs: the .alt must come along in the index folder
+    (AH:* on the ALT contigs' @SQ lines, pa:f tags) and EMIT equal MEM."""
+    fasta, alt = f"{data}/ref.fa.gz", f"{data}/ref.fa.gz.alt"
+    idx = r.task("index", "script", "alt", {"fasta": fasta, "alt": alt}, meta={"id": "alt"})
+    if idx is None:
+        return "ALT: FERROUS_INDEX failed"
+    index_dir = os.path.join(idx, "ferrous")
+    if not os.path.exists(os.path.join(index_dir, "ref.fa.alt")):
+        r.failures.append("ALT: FERROUS_INDEX did not put ref.fa.alt beside ref.fa.fmi")
+        return "ALT: no .alt in the index folder"
+    reads = [f"{data}/reads_1.fq.gz", f"{data}/reads_2.fq.gz"]
+    meta = {"id": "alt", "single_end": False}
+    inputs = {"reads": reads, "index": index_dir, "fasta": fasta}
+    mem = r.task(
+        "mem", "script", "alt", inputs, meta=meta, ext_args=args,
+        vals={"sort_bam": False}, ext_args2="--output-fmt sam",
+    )
+    emit = scatter(r, "alt", reads, meta, index_dir, args)
+    if mem is None or emit is None:
+        return "ALT: a task failed"
+    ours, theirs = sam_body(f"{emit}/alt.sam"), sam_body(f"{mem}/alt.sam")
+    n_ah = sum(1 for l in theirs if l.startswith("@SQ") and l.rstrip("\n").endswith("\tAH:*"))
+    n_pa = sum(1 for l in theirs if "\tpa:f:" in l)
+    if n_ah == 0 or n_pa == 0:
+        r.failures.append(f"ALT: FERROUS_MEM's SAM has {n_ah} AH:* @SQ lines, {n_pa} pa:f tags")
+    if ours != theirs:
+        r.failures.append("ALT: FERROUS_EMIT's SAM differs from FERROUS_MEM's")
+    return f"ALT contigs ({n_ah} AH:*, {n_pa} pa:f): FERROUS_EMIT equals FERROUS_MEM"
+
+
 def records(path, fasta):
     """(header lines but @PG, records) of a SAM, BAM or CRAM file (samtools;
     it writes FASTA.fai if missing)."""
@@ -317,6 +349,10 @@ def main():
     ap.add_argument(
         "--stages", action="store_true", help="the binary has the stage subcommands"
     )
+    ap.add_argument(
+        "--alt-data",
+        help="tests/data/alt: FERROUS_INDEX given the .alt, FERROUS_MEM and the scatter",
+    )
     a = ap.parse_args()
     r = Runner(a)
     data = os.path.abspath(a.data)
@@ -325,7 +361,7 @@ def main():
 
     # Stubs: every module, inputs as empty stand-ins with the staged names.
     stub_inputs = {
-        "index": {"fasta": f"{data}/ref.fa"},
+        "index": {"fasta": f"{data}/ref.fa", "alt": []},
         "mem": {"reads": reads, "index": "ferrous", "fasta": f"{data}/ref.fa"},
         "split": {"reads": reads},
         "emit": {
@@ -350,7 +386,7 @@ def main():
 
     # Scripts on the shipped data.
     idx = r.task(
-        "index", "script", "ref", {"fasta": f"{data}/ref.fa"}, meta={"id": "ref"}
+        "index", "script", "ref", {"fasta": f"{data}/ref.fa", "alt": []}, meta={"id": "ref"}
     )
     if idx is None:
         raise SystemExit("\n".join(r.failures))
@@ -399,6 +435,8 @@ def main():
             outcome.append(
                 f"FERROUS_EMIT vs FERROUS_MEM, {kind}: equal ({len(ours)} lines without @PG)"
             )
+    if a.alt_data and a.stages:
+        outcome.append(alt_tasks(r, os.path.abspath(a.alt_data), a.args))
     verdict = "; ".join(outcome) if a.stages else "not run (no stage subcommands)"
     r.renderer.close()
     print(f"nextflow module tasks run without Nextflow: {r.ran}; {verdict}")

@@ -34,10 +34,19 @@ workflow {
     ch_fasta = params.fasta
         ? Channel.value([ [ id: file(params.fasta).baseName ], file(params.fasta, checkIfExists: true) ])
         : Channel.value([ [:], [] ])
+    // bwa's ALT contig list (GRCh38's ALT haplotypes) travels with the index,
+    // named as bwa mem finds it: PREFIX.alt (or PREFIX.64.alt) beside it.
+    def alt_beside = { base -> [ "${base}.alt", "${base}.64.alt" ].collect { file(it) }.find { it.exists() } }
+    if (params.index && params.alt) {
+        error "--alt goes with --fasta; with --index, put PREFIX.alt beside PREFIX.fmi (where bwa mem reads it)"
+    }
     if (params.index) {
-        ch_index = Channel.value([ [ id: 'index' ], file(params.index, checkIfExists: true) ])
+        def index = file(params.index, checkIfExists: true)
+        def alt = index.isDirectory() ? null : alt_beside(index.toString().replaceAll(/\.fmi$/, ''))
+        ch_index = Channel.value([ [ id: 'index' ], alt ? [ index, alt ] : index ])
     } else {
-        FERROUS_INDEX(ch_fasta)
+        def alt = params.alt ? file(params.alt, checkIfExists: true) : alt_beside(params.fasta)
+        FERROUS_INDEX(ch_fasta, alt ?: [])
         ch_index = FERROUS_INDEX.out.index.first()
         ch_versions = ch_versions.mix(FERROUS_INDEX.out.versions)
     }

@@ -36,6 +36,41 @@ def index_file():
     return f"results/index/{os.path.basename(config['reference'])}.fmi"
 
 
+def _existing_alt(base):
+    """bwa's ALT contig list beside `base` as bwa mem names it, or None."""
+    for suffix in (".alt", ".64.alt"):
+        if os.path.exists(base + suffix):
+            return base + suffix
+    return None
+
+
+def alt_source():
+    """The reference's ALT contig list (GRCh38's ALT haplotypes): config `alt`,
+    else REFERENCE.alt or REFERENCE.64.alt when there; None without one."""
+    if config.get("alt"):
+        if config.get("index"):
+            raise ValueError(
+                "config: `alt` goes with `reference`; with `index`, put PREFIX.alt"
+                " beside PREFIX.fmi, where ferrous (as bwa mem) reads it"
+            )
+        return config["alt"]
+    if config.get("index"):
+        return None
+    return _existing_alt(config["reference"])
+
+
+def alt_files():
+    """The ALT contig list that travels with the index (an input of every rule
+    that opens it): PREFIX.alt beside a given index, or the copy beside the
+    index built under results/index/; empty without one."""
+    if config.get("index"):
+        found = _existing_alt(config["index"])
+        return [found] if found else []
+    if alt_source():
+        return [index_file().removesuffix(".fmi") + ".alt"]
+    return []
+
+
 def index_prefix(wildcards, input):
     """The index prefix ferrous takes (the .fmi path without its extension)."""
     return input.idx.removesuffix(".fmi")

@@ -1,4 +1,5 @@
-# The FM-index, built from config["reference"] unless config["index"] names one.
+# The FM-index, built from config["reference"] unless config["index"] names one,
+# and beside it the reference's ALT contig list (config["alt"], REFERENCE.alt).
 
 
 rule ferrous_index:
@@ -12,3 +13,14 @@ rule ferrous_index:
         prefix=lambda wildcards, output: output[0].removesuffix(".fmi"),
     shell:
         "ferrous index -p {params.prefix} {input} 2> {log}"
+
+
+rule ferrous_alt:
+    input:
+        lambda wildcards: alt_source(),
+    output:
+        "results/index/{name}.alt",
+    log:
+        "results/logs/index/{name}.alt.log",
+    shell:
+        "cp {input} {output} 2> {log}"

@@ -6,7 +6,7 @@
 rule ferrous_mem:
     input:
         reads=sample_reads,
-        idx=index_file(),
+        idx=[index_file(), *alt_files()],
     output:
         "results/mem/{sample}.{ext}",
     log:

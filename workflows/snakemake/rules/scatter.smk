@@ -4,7 +4,8 @@
 # gathers all batches into one SAM or BAM (by the output's extension).
 # Paired data: seed, chain, extend, pair, rescue; single-end data: seed,
 # chain, extend. Every command gets the same `extra` options (each batch
-# records their fingerprint).
+# records their fingerprint). The index's ALT contig list (PREFIX.alt) is an
+# input of every rule that opens the index: the batches record the ALT set.
 
 
 checkpoint ferrous_split:
@@ -25,6 +26,7 @@ rule ferrous_seed:
     input:
         batch="results/{sample}/split/{batch}.reads.msgpack.zst",
         idx=index_file(),
+        alt=alt_files(),
     output:
         temp("results/{sample}/stages/{batch}.seeds.msgpack.zst"),
     log:
@@ -41,6 +43,7 @@ rule ferrous_chain:
     input:
         batch="results/{sample}/stages/{batch}.seeds.msgpack.zst",
         idx=index_file(),
+        alt=alt_files(),
     output:
         temp("results/{sample}/stages/{batch}.chains.msgpack.zst"),
     log:
@@ -57,6 +60,7 @@ rule ferrous_extend:
     input:
         batch="results/{sample}/stages/{batch}.chains.msgpack.zst",
         idx=index_file(),
+        alt=alt_files(),
     output:
         temp("results/{sample}/stages/{batch}.regions.msgpack.zst"),
     log:
@@ -73,6 +77,7 @@ rule ferrous_pair:
     input:
         batch="results/{sample}/stages/{batch}.regions.msgpack.zst",
         idx=index_file(),
+        alt=alt_files(),
     output:
         temp("results/{sample}/stages/{batch}.paired.msgpack.zst"),
     log:
@@ -89,6 +94,7 @@ rule ferrous_rescue:
     input:
         batch="results/{sample}/stages/{batch}.paired.msgpack.zst",
         idx=index_file(),
+        alt=alt_files(),
     output:
         temp("results/{sample}/stages/{batch}.rescued.msgpack.zst"),
     log:
@@ -105,6 +111,7 @@ rule ferrous_emit:
     input:
         batches=gathered_batches,
         idx=index_file(),
+        alt=alt_files(),
     output:
         "results/scatter/{sample}.{ext}",
     log:

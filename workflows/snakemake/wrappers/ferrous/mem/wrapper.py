@@ -6,7 +6,8 @@ input.reads: one FASTQ file (single-end, or interleaved pairs with -p in
              params.extra) or two (R1, R2); plain or gzip.
 input.idx:   the index: PREFIX.fmi from `ferrous index -p PREFIX`, or bwa's
              index files PREFIX.{amb,ann,bwt,pac,sa} as bio/bwa/mem takes them
-             (ferrous is given PREFIX).
+             (ferrous is given PREFIX); with GRCh38's ALT contigs, also
+             PREFIX.alt, which ferrous reads as bwa mem does.
 input.ref:   the reference FASTA, for CRAM output (optional).
 output[0]:   SAM, BAM or CRAM, by its extension; output.idx (optional): its
              index, written by samtools (--write-index).
@@ -51,15 +52,26 @@ def as_list(files):
 
 
 def index_prefix(idx):
-    """The prefix ferrous takes: that of PREFIX.fmi, else of bwa's files."""
+    """The prefix ferrous takes: that of PREFIX.fmi, else of bwa's files. An
+    ALT contig list among them (GRCh38) must lie where ferrous, as bwa mem,
+    reads it: PREFIX.alt (or PREFIX.64.alt beside a .fmi)."""
     fmi = [f for f in idx if f.endswith(".fmi")]
     if len(fmi) > 1:
         raise ValueError(f"input.idx: more than one .fmi file: {fmi}")
+    files = [f for f in idx if not f.endswith(".alt")]
     if fmi:
-        return fmi[0][: -len(".fmi")]
-    if not idx:
+        prefix = fmi[0][: -len(".fmi")]
+    elif files:
+        prefix = os.path.splitext(files[0])[0]
+    else:
         raise ValueError("input.idx: give PREFIX.fmi or bwa's index files")
-    return os.path.splitext(idx[0])[0]
+    for alt in (f for f in idx if f.endswith(".alt")):
+        if alt not in (f"{prefix}.alt", f"{prefix}.64.alt"):
+            raise ValueError(
+                f"input.idx: {alt}: ferrous (as bwa mem) reads the ALT contig list"
+                f" beside the index, as {prefix}.alt"
+            )
+    return prefix
 
 
 extra = snakemake.params.get("extra", "")

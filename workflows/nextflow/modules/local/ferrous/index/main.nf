@@ -7,6 +7,7 @@ process FERROUS_INDEX {
 
     input:
     tuple val(meta), path(fasta)
+    path  alt // bwa's ALT contig list of the reference (hs38DH.fa.alt), or []
 
     output:
     tuple val(meta), path("ferrous"), emit: index
@@ -18,6 +19,8 @@ process FERROUS_INDEX {
     script:
     def args   = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${fasta.baseName}"
+    // Beside the index, where ferrous (as bwa mem) reads it: PREFIX.alt.
+    def copy_alt = alt ? "cp ${alt} ferrous/${prefix}.alt" : ""
     """
     mkdir ferrous
     ferrous \\
@@ -25,6 +28,7 @@ process FERROUS_INDEX {
         $args \\
         -p ferrous/${prefix} \\
         $fasta
+    $copy_alt
 
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":
@@ -34,9 +38,11 @@ process FERROUS_INDEX {
 
     stub:
     def prefix = task.ext.prefix ?: "${fasta.baseName}"
+    def touch_alt = alt ? "touch ferrous/${prefix}.alt" : ""
     """
     mkdir ferrous
     touch ferrous/${prefix}.fmi
+    $touch_alt
 
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":
