@@ -12,11 +12,11 @@
 //! unless `CI` is set (then a missing bwa is a failure).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 mod common;
-use common::{have_bwa, records, run};
+use common::{have_bwa, manifest, records, refused, run, stage_path};
 
 /// How many ALT contigs `tests/data/alt/ref.fa.gz.alt` names.
 const N_ALT: usize = 6;
@@ -233,21 +233,6 @@ fn bwa_index_files_with_the_64_alt_naming_match_bwa() {
     );
 }
 
-/// The reads batch files a split wrote, from its manifest.
-fn manifest(dir: &Path) -> Vec<PathBuf> {
-    let text = std::fs::read_to_string(dir.join("manifest.tsv")).expect("manifest");
-    text.lines()
-        .skip(1)
-        .map(|l| dir.join(l.split('\t').nth(1).expect("file column")))
-        .collect()
-}
-
-/// The name stage `to` gives the output for reads batch `reads`.
-fn stage_path(reads: &Path, to: &str) -> PathBuf {
-    let name = reads.file_name().unwrap().to_str().unwrap();
-    reads.with_file_name(name.replace("reads", to))
-}
-
 const STEPS: [(&str, &str); 5] = [
     ("seed", "seeds"),
     ("chain", "chains"),
@@ -305,19 +290,6 @@ fn stages_alt_aware_and_with_j_match_bwa() {
             ignore_alt,
         );
     }
-}
-
-/// Runs `cmd`, which must fail with one `error:` line containing `what`.
-fn refused(cmd: &mut Command, what: &str) -> String {
-    let out: Output = cmd.output().expect("start ferrous");
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "{cmd:?} should fail; stderr: {err}");
-    assert!(
-        err.starts_with("error: ") && err.lines().count() == 1,
-        "{cmd:?}: not a one-line error: {err}"
-    );
-    assert!(err.contains(what), "{cmd:?}: {err:?} does not say {what:?}");
-    err
 }
 
 /// A folder holding `name.fmi`, a link to the test index, and `name.alt`

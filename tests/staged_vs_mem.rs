@@ -6,11 +6,11 @@
 //! stage leaves behind when it fails.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 mod common;
-use common::{data, records, run};
+use common::{data, manifest, records, refused, run, stage_path};
 use ferrous::batch::{read_batch, write_batch, Expectation, Stage, FORMAT_VERSION};
 use ferrous::index::FmIndex;
 use ferrous::options::MemOptions;
@@ -27,20 +27,6 @@ impl Setup {
 
 fn ferrous() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ferrous"))
-}
-
-/// Runs `cmd`, which must fail with one `error:` line containing `what`.
-fn refused(cmd: &mut Command, what: &str) -> String {
-    let out: Output = cmd.output().expect("start ferrous");
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "{cmd:?} should fail; stderr: {err}");
-    assert!(
-        err.starts_with("error: ") && err.lines().count() == 1,
-        "{cmd:?}: not a one-line error: {err}"
-    );
-    assert!(err.contains(what), "{cmd:?}: {err:?} does not say {what:?}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
 }
 
 fn setup() -> &'static Setup {
@@ -94,21 +80,6 @@ fn mem(args: &[&str], threads: &str, inputs: &[PathBuf]) -> Vec<u8> {
         .args(args)
         .arg(idx())
         .args(inputs))
-}
-
-/// The stage outputs' names in `dir` for batch file `reads` (`N.reads.msgpack.zst`).
-fn stage_path(reads: &Path, stage: &str) -> PathBuf {
-    let name = reads.file_name().unwrap().to_str().unwrap();
-    reads.with_file_name(name.replace("reads", stage))
-}
-
-/// The reads batch files a split wrote, from its manifest.
-fn manifest(dir: &Path) -> Vec<PathBuf> {
-    let text = std::fs::read_to_string(dir.join("manifest.tsv")).expect("manifest");
-    text.lines()
-        .skip(1)
-        .map(|l| dir.join(l.split('\t').nth(1).expect("file column")))
-        .collect()
 }
 
 /// Splits `inputs` into `dir`, runs every stage on every batch, and emits.

@@ -190,7 +190,9 @@ def alt_tasks(r, data, args):
     the scatter on its pairs: the .alt must come along in the index folder
     (AH:* on the ALT contigs' @SQ lines, pa:f tags) and EMIT equal MEM."""
     fasta, alt = f"{data}/ref.fa.gz", f"{data}/ref.fa.gz.alt"
-    idx = r.task("index", "script", "alt", {"fasta": fasta, "alt": alt}, meta={"id": "alt"})
+    idx = r.task(
+        "index", "script", "alt", {"fasta": fasta, "alt": alt}, meta={"id": "alt"}
+    )
     if idx is None:
         return "ALT: FERROUS_INDEX failed"
     index_dir = os.path.join(idx, "ferrous")
@@ -201,17 +203,27 @@ def alt_tasks(r, data, args):
     meta = {"id": "alt", "single_end": False}
     inputs = {"reads": reads, "index": index_dir, "fasta": fasta}
     mem = r.task(
-        "mem", "script", "alt", inputs, meta=meta, ext_args=args,
-        vals={"sort_bam": False}, ext_args2="--output-fmt sam",
+        "mem",
+        "script",
+        "alt",
+        inputs,
+        meta=meta,
+        ext_args=args,
+        vals={"sort_bam": False},
+        ext_args2="--output-fmt sam",
     )
     emit = scatter(r, "alt", reads, meta, index_dir, args)
     if mem is None or emit is None:
         return "ALT: a task failed"
     ours, theirs = sam_body(f"{emit}/alt.sam"), sam_body(f"{mem}/alt.sam")
-    n_ah = sum(1 for l in theirs if l.startswith("@SQ") and l.rstrip("\n").endswith("\tAH:*"))
+    n_ah = sum(
+        1 for l in theirs if l.startswith("@SQ") and l.rstrip("\n").endswith("\tAH:*")
+    )
     n_pa = sum(1 for l in theirs if "\tpa:f:" in l)
     if n_ah == 0 or n_pa == 0:
-        r.failures.append(f"ALT: FERROUS_MEM's SAM has {n_ah} AH:* @SQ lines, {n_pa} pa:f tags")
+        r.failures.append(
+            f"ALT: FERROUS_MEM's SAM has {n_ah} AH:* @SQ lines, {n_pa} pa:f tags"
+        )
     if ours != theirs:
         r.failures.append("ALT: FERROUS_EMIT's SAM differs from FERROUS_MEM's")
     return f"ALT contigs ({n_ah} AH:*, {n_pa} pa:f): FERROUS_EMIT equals FERROUS_MEM"
@@ -386,7 +398,11 @@ def main():
 
     # Scripts on the shipped data.
     idx = r.task(
-        "index", "script", "ref", {"fasta": f"{data}/ref.fa", "alt": []}, meta={"id": "ref"}
+        "index",
+        "script",
+        "ref",
+        {"fasta": f"{data}/ref.fa", "alt": []},
+        meta={"id": "ref"},
     )
     if idx is None:
         raise SystemExit("\n".join(r.failures))

@@ -62,3 +62,34 @@ pub fn have_bwa() -> bool {
     }
     found
 }
+
+/// Runs `cmd`, which must fail with one `error:` line containing `what`
+/// (and no panic); returns the line.
+pub fn refused(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().expect("start command");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{cmd:?} should fail; stderr: {err}");
+    assert!(
+        err.starts_with("error: ") && err.lines().count() == 1,
+        "{cmd:?}: not a one-line error: {err}"
+    );
+    assert!(err.contains(what), "{cmd:?}: {err:?} does not say {what:?}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// The reads batch files `ferrous split` wrote into `dir`, from its manifest.
+pub fn manifest(dir: &Path) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(dir.join("manifest.tsv")).expect("manifest");
+    text.lines()
+        .skip(1)
+        .map(|l| dir.join(l.split('\t').nth(1).expect("file column")))
+        .collect()
+}
+
+/// The stage outputs' names beside reads batch file `reads`
+/// (`N.reads.msgpack.zst` becomes `N.STAGE.msgpack.zst`).
+pub fn stage_path(reads: &Path, stage: &str) -> PathBuf {
+    let name = reads.file_name().unwrap().to_str().unwrap();
+    reads.with_file_name(name.replace("reads", stage))
+}
