@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use ferrous::options::{MemFlags, MemOptionArgs, MemOptions, ParamError};
+use ferrous::index::Algorithm;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,6 +67,56 @@ pub struct IndexArgs {
     /// index`) instead of reading a FASTA.
     #[arg(long = "from-bwa")]
     pub from_bwa: bool,
+    /// Threads for the build.
+    #[arg(short = 't', value_name = "INT", default_value_t = 1)]
+    pub threads: usize,
+    /// Memory budget of the build (e.g. 5G, 800M); the blockwise build
+    /// stays within it, and `auto` takes the whole-text build only when
+    /// that fits.
+    #[arg(long = "max-memory", value_name = "SIZE", default_value = "5G", value_parser = parse_size)]
+    pub max_memory: u64,
+    /// Suffix sorting: `whole` (libsais over the whole text, about 5 bytes
+    /// per base of text and reverse complement, 9 above 2^31), `blockwise`
+    /// (bounded by --max-memory), or `auto`.
+    #[arg(long = "algorithm", value_name = "auto|whole|blockwise", default_value = "auto", value_parser = parse_algorithm)]
+    pub algorithm: Algorithm,
+    /// Directory for temporary files (default: beside the output).
+    #[arg(long = "tmp-dir", value_name = "DIR")]
+    pub tmp_dir: Option<PathBuf>,
+}
+
+/// `5G`, `800M`, `64k` or a plain number of bytes (powers of 1,024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, scale) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let scale: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("'{s}': unknown unit '{c}' (use K, M, G or T)")),
+            };
+            (&t[..i], scale)
+        }
+        _ => (t, 1),
+    };
+    let x: f64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (e.g. 5G, 800M)"))?;
+    if !(x.is_finite() && x > 0.0) {
+        return Err(format!("'{s}': the size must be positive"));
+    }
+    Ok((x * scale as f64) as u64)
+}
+
+fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+    match s {
+        "auto" => Ok(Algorithm::Auto),
+        "whole" => Ok(Algorithm::Whole),
+        "blockwise" => Ok(Algorithm::Blockwise),
+        _ => Err(format!("'{s}': expected auto, whole or blockwise")),
+    }
 }
 
 /// `ferrous mem [options] IDX R1.fq[.gz] [R2.fq[.gz]]`: bwa mem's flags,

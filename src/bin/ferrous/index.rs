@@ -11,6 +11,10 @@ pub fn run(args: &IndexArgs) -> anyhow::Result<()> {
     } else {
         let opts = BuildOptions {
             verbose: true,
+            threads: args.threads.max(1),
+            algorithm: args.algorithm,
+            max_memory: Some(args.max_memory),
+            tmp_dir: args.tmp_dir.clone(),
             ..BuildOptions::default()
         };
         build_index(&args.reference, args.prefix.as_deref(), &opts)?

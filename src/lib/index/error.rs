@@ -74,7 +74,55 @@ pub enum IndexError {
     /// does not belong with the others.
     #[error("{}: {what}", path.display())]
     BwaFiles { path: PathBuf, what: String },
+    /// A large allocation failed: the build (or the index in memory) needs
+    /// more memory than the machine or its limits give.
+    #[error(
+        "{}: out of memory: {what} needs {}; {}",
+        path.display(),
+        human_bytes(*bytes),
+        oom_hint(what)
+    )]
+    OutOfMemory {
+        path: PathBuf,
+        what: &'static str,
+        bytes: u64,
+    },
+    /// `--max-memory` is below what the blockwise build needs at least.
+    #[error("{}: --max-memory {budget} is too small to index {n} bases (text and reverse complement); it needs at least {need}", path.display())]
+    BudgetTooSmall {
+        path: PathBuf,
+        budget: String,
+        need: String,
+        n: u64,
+    },
     /// The header or a small section is inconsistent.
     #[error("{}: corrupt index: {what}", path.display())]
     Corrupt { path: PathBuf, what: String },
+}
+
+/// What to do when `what` could not be allocated.
+fn oom_hint(what: &str) -> &'static str {
+    if what.starts_with("the index") {
+        "give the job more memory, or use --mmap-index to share the page cache's copy"
+    } else if what.starts_with("the reference") {
+        "give the job more memory"
+    } else {
+        "lower --max-memory (ferrous index --help) or give the job more memory"
+    }
+}
+
+/// `1.5 GiB`-style sizes for messages.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = bytes as f64;
+    let mut unit = 0;
+    while x >= 1024.0 && unit + 1 < UNITS.len() {
+        x /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{x:.1} {}", UNITS[unit])
+    }
 }

@@ -23,9 +23,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub use alt::{alt_path, AltContigs, AltError, AltFile};
-pub use build::{build_index, BuildOptions, BuildSummary};
+pub use build::{build_index, Algorithm, BuildOptions, BuildSummary};
 pub use contigs::{Contig, Hole};
-pub use error::IndexError;
+pub use error::{human_bytes, IndexError};
 pub use fasta::nt4;
 pub use format::{Meta, FORMAT_VERSION};
 pub use frombwa::{bwa_prefix, convert_bwa_index};
