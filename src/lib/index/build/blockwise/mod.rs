@@ -61,11 +61,14 @@ impl Params {
             period *= 2;
         }
         let cover = Cover::new(period);
+        // Histogram bins: about one per 4 suffixes, 2^22 at most.
+        let first_bits = (64 - n.leading_zeros()).saturating_sub(2).clamp(8, FIRST_BITS);
         let text = PackedText::bytes(n);
         let sample = cover.sample_len(n);
-        let histograms = threads as u64 * (4 << FIRST_BITS) + (8 << FIRST_BITS);
-        let samples_in_memory = super::rows::SPILL_SAMPLES_ABOVE;
-        let fixed = text + 4 * sample + histograms + samples_in_memory + (64 << 20);
+        let histograms = threads as u64 * (4 << first_bits) + (8 << first_bits);
+        // Samples at most n/4 bytes (4 bytes every 16 rows), or spilled.
+        let samples_in_memory = (n / 4 + 64).min(super::rows::SPILL_SAMPLES_ABOVE);
+        let fixed = text + 4 * sample + histograms + samples_in_memory + (4 << 20);
         // The sample's sort holds its names (4 bytes each) and a block;
         // libsais then its names and suffix array (8 bytes each).
         let min_block = 1 << 16;
@@ -79,9 +82,9 @@ impl Params {
             });
         }
         let max_block = (budget - fixed) / PER_SUFFIX;
-        let sample_max_block = (budget - text - 4 * sample - histograms - (64 << 20)) / 16;
+        let sample_max_block = (budget - text - 4 * sample - histograms - (4 << 20)) / 16;
         Ok(Params {
-            first_bits: FIRST_BITS,
+            first_bits,
             max_block: max_block.min(n + 1),
             sample_max_block: sample_max_block.max(min_block),
             period,
