@@ -176,6 +176,13 @@ impl Packer<'_> {
                 format!("byte 0x{b:02x} is not sequence text (binary file?)"),
             ));
         }
+        if self.out.forward.try_reserve(seq.len()).is_err() {
+            return Err(IndexError::OutOfMemory {
+                path: self.path.to_path_buf(),
+                what: "the reference",
+                bytes: (self.out.forward.len() + seq.len()) as u64,
+            });
+        }
         let contig = self
             .out
             .contigs

@@ -712,7 +712,11 @@ pub fn convert_bwa_index(
     let mut w = SectionWriter::new(BufWriter::with_capacity(1 << 22, file)).map_err(write_err)?;
     w.section(Section::Contigs, &contigs).map_err(write_err)?;
     w.section(Section::Holes, &holes).map_err(write_err)?;
-    let mut pac = vec![0u8; set.l_pac.div_ceil(4) as usize];
+    let mut pac = crate::index::build::try_alloc::<u8>(
+        set.l_pac.div_ceil(4) as usize,
+        "the packed reference",
+        &final_path,
+    )?;
     set.read_pac(&mut pac)?;
     w.section(Section::Pac, &pac).map_err(write_err)?;
     w.begin(Section::Occ).map_err(write_err)?;
@@ -768,7 +772,16 @@ impl FmIndex {
             path: bwa.clone(),
             source,
         };
-        let mut image = memmap2::MmapMut::map_anon(size as usize).map_err(mem_err)?;
+        let mut image = memmap2::MmapMut::map_anon(size as usize).map_err(|e| {
+            match e.raw_os_error() {
+                Some(libc::ENOMEM) => IndexError::OutOfMemory {
+                    path: bwa.clone(),
+                    what: "the index in memory (converted from bwa's files)",
+                    bytes: size,
+                },
+                _ => mem_err(e),
+            }
+        })?;
         #[cfg(target_os = "linux")]
         let _ = image.advise(memmap2::Advice::HugePage);
         let range = |s: Section| {

@@ -146,9 +146,16 @@ impl FmIndex {
     /// 4 KiB pages of a mapped file, cost about a fifth less.
     pub fn open(path: impl AsRef<Path>) -> Result<FmIndex, IndexError> {
         let path = index_path(path.as_ref());
-        let storage = read_to_memory(&path).map_err(|source| IndexError::Read {
-            path: path.clone(),
-            source,
+        let storage = read_to_memory(&path).map_err(|source| match source.raw_os_error() {
+            Some(libc::ENOMEM) => IndexError::OutOfMemory {
+                what: "the index in memory",
+                bytes: std::fs::metadata(&path).map_or(0, |m| m.len()),
+                path: path.clone(),
+            },
+            _ => IndexError::Read {
+                path: path.clone(),
+                source,
+            },
         })?;
         let index = Self::from_storage(storage, path)?;
         index.verify()?;
