@@ -242,3 +242,85 @@ fn agrees_with_bwa_index() {
         assert_eq!(idx.sa(row), read_u64(&sa, at), "SA[{row}]");
     }
 }
+
+/// A FASTA of `len` pseudo-random bases in one record.
+fn random_fasta(path: &Path, len: usize, seed: u64) {
+    let mut s = String::with_capacity(len + len / 60 + 8);
+    s.push_str(">r\n");
+    let mut x = seed | 1;
+    for i in 0..len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.push(b"ACGT"[(x & 3) as usize] as char);
+        if i % 60 == 59 {
+            s.push('\n');
+        }
+    }
+    s.push('\n');
+    fs::write(path, s).unwrap();
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+#[test]
+fn blockwise_build_equals_whole_text_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let fa = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/small/ref.fa");
+    let fa = fa.to_str().unwrap();
+    let whole = run(&["index", "--algorithm", "whole", "-p", &format!("{d}/w"), fa]);
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let block = run(&[
+        "index", "-t", "2", "--algorithm", "blockwise", "--max-memory", "12M", "--tmp-dir",
+        tmp.path().to_str().unwrap(), "-p", &format!("{d}/b"), fa,
+    ]);
+    assert!(block.status.success(), "{}", stderr(&block));
+    assert!(stderr(&block).contains("blocks planned"), "{}", stderr(&block));
+    let (w, b) = (fs::read(dir.path().join("w.fmi")).unwrap(), fs::read(dir.path().join("b.fmi")).unwrap());
+    assert!(w == b, "blockwise and whole-text files differ");
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "temporary files left");
+    FmIndex::open(dir.path().join("b.fmi")).unwrap();
+}
+
+#[test]
+fn memory_budget_and_out_of_memory_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let fa = dir.path().join("ref.fa");
+    random_fasta(&fa, 4_000_000, 7);
+    let fa_s = fa.to_str().unwrap();
+    let out_prefix = dir.path().join("x");
+    let p = out_prefix.to_str().unwrap();
+    let small = run(&["index", "--max-memory", "1M", "--algorithm", "blockwise", "-p", p, fa_s]);
+    assert!(!small.status.success());
+    let err = stderr(&small);
+    let last = err.lines().last().unwrap_or("");
+    assert!(last.starts_with("error: ") && last.contains("--max-memory 1.0 MiB is too small"), "{err}");
+    assert!(fmi_files(dir.path()).is_empty());
+    for bad in ["0", "5Q", "lots"] {
+        let o = run(&["index", "--max-memory", bad, "-p", p, fa_s]);
+        assert!(!o.status.success() && stderr(&o).contains("--max-memory"), "{bad}: {}", stderr(&o));
+    }
+
+    // Under an address-space limit the whole-text arrays (8M text + 32 MB
+    // suffix array and more) cannot be had: a one-line error, no files.
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "prlimit (util-linux) is missing");
+        eprintln!("note: no prlimit; out-of-memory test skipped");
+        return;
+    }
+    let limited = Command::new("prlimit")
+        .arg(format!("--as={}", 40 << 20))
+        .args([BIN, "index", "--algorithm", "whole", "-p", p, fa_s])
+        .output()
+        .unwrap();
+    let err = stderr(&limited);
+    assert!(!limited.status.success());
+    assert_eq!(limited.status.code(), Some(1), "{err}");
+    let last = err.lines().last().unwrap_or("");
+    assert!(last.starts_with("error: ") && last.contains("out of memory") && last.contains("MiB"), "{err}");
+    assert!(fmi_files(dir.path()).is_empty(), "left {:?}", fmi_files(dir.path()));
+}
