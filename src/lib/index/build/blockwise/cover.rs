@@ -178,7 +178,12 @@ impl SampleRanks {
                 *it |= SAME;
             }
         };
-        for (range, count) in &blocks {
+        for (k, (range, count)) in blocks.iter().enumerate() {
+            progress.note(format_args!(
+                "sample block {} of {}: {count} suffixes",
+                k + 1,
+                blocks.len()
+            ));
             let mut items = sort::collect(text, domain, *range, *count, path)?;
             sort::sort_items(text, &mut items, v, &mark_same);
             for it in &items {

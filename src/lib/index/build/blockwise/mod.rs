@@ -131,12 +131,19 @@ pub fn build<W: Write + Seek + Send>(
         let mut items = sort::collect(&text, sort::Domain::All, *range, *count, path)?;
         sort::sort_items(&text, &mut items, params.period, &tie);
         let chars = &mut chars[..items.len()];
+        // The preceding bases lie all over the text: fetched ahead.
+        const AHEAD: usize = 16;
         chars
-            .par_iter_mut()
-            .zip(items.par_iter())
-            .for_each(|(c, it)| {
-                let p = sort::pos(*it);
-                *c = if p == 0 { DOLLAR } else { text.base(p - 1) };
+            .par_chunks_mut(1 << 14)
+            .zip(items.par_chunks(1 << 14))
+            .for_each(|(cs, its)| {
+                for (k, (c, it)) in cs.iter_mut().zip(its).enumerate() {
+                    if let Some(ahead) = its.get(k + AHEAD) {
+                        text.prefetch(sort::pos(*ahead).saturating_sub(1));
+                    }
+                    let p = sort::pos(*it);
+                    *c = if p == 0 { DOLLAR } else { text.base(p - 1) };
+                }
             });
         for (it, &c) in items.iter().zip(chars.iter()) {
             sink.push(sort::pos(*it), c)?;

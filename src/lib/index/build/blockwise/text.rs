@@ -66,6 +66,19 @@ impl PackedText {
         ((w >> (62 - 2 * (i % WORD))) & 3) as u8
     }
 
+    /// Hints the cache to load the word of base `i` (`i <= n`).
+    #[inline(always)]
+    pub fn prefetch(&self, i: u64) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch never faults; the address is in bounds anyway.
+        unsafe {
+            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(self.words.as_ptr().add((i / WORD) as usize) as *const i8);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = i;
+    }
+
     /// The 32 bases from `p` (`p <= n`), zeros past the end.
     #[inline(always)]
     pub fn key(&self, p: u64) -> u64 {
