@@ -275,14 +275,35 @@ fn blockwise_build_equals_whole_text_build() {
     let whole = run(&["index", "--algorithm", "whole", "-p", &format!("{d}/w"), fa]);
     assert!(whole.status.success(), "{}", stderr(&whole));
     let block = run(&[
-        "index", "-t", "2", "--algorithm", "blockwise", "--max-memory", "12M", "--tmp-dir",
-        tmp.path().to_str().unwrap(), "-p", &format!("{d}/b"), fa,
+        "index",
+        "-t",
+        "2",
+        "--algorithm",
+        "blockwise",
+        "--max-memory",
+        "12M",
+        "--tmp-dir",
+        tmp.path().to_str().unwrap(),
+        "-p",
+        &format!("{d}/b"),
+        fa,
     ]);
     assert!(block.status.success(), "{}", stderr(&block));
-    assert!(stderr(&block).contains("blocks planned"), "{}", stderr(&block));
-    let (w, b) = (fs::read(dir.path().join("w.fmi")).unwrap(), fs::read(dir.path().join("b.fmi")).unwrap());
+    assert!(
+        stderr(&block).contains("blocks planned"),
+        "{}",
+        stderr(&block)
+    );
+    let (w, b) = (
+        fs::read(dir.path().join("w.fmi")).unwrap(),
+        fs::read(dir.path().join("b.fmi")).unwrap(),
+    );
     assert!(w == b, "blockwise and whole-text files differ");
-    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "temporary files left");
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "temporary files left"
+    );
     FmIndex::open(dir.path().join("b.fmi")).unwrap();
 }
 
@@ -294,21 +315,40 @@ fn memory_budget_and_out_of_memory_are_one_line_errors() {
     let fa_s = fa.to_str().unwrap();
     let out_prefix = dir.path().join("x");
     let p = out_prefix.to_str().unwrap();
-    let small = run(&["index", "--max-memory", "1M", "--algorithm", "blockwise", "-p", p, fa_s]);
+    let small = run(&[
+        "index",
+        "--max-memory",
+        "1M",
+        "--algorithm",
+        "blockwise",
+        "-p",
+        p,
+        fa_s,
+    ]);
     assert!(!small.status.success());
     let err = stderr(&small);
     let last = err.lines().last().unwrap_or("");
-    assert!(last.starts_with("error: ") && last.contains("--max-memory 1.0 MiB is too small"), "{err}");
+    assert!(
+        last.starts_with("error: ") && last.contains("--max-memory 1.0 MiB is too small"),
+        "{err}"
+    );
     assert!(fmi_files(dir.path()).is_empty());
     for bad in ["0", "5Q", "lots"] {
         let o = run(&["index", "--max-memory", bad, "-p", p, fa_s]);
-        assert!(!o.status.success() && stderr(&o).contains("--max-memory"), "{bad}: {}", stderr(&o));
+        assert!(
+            !o.status.success() && stderr(&o).contains("--max-memory"),
+            "{bad}: {}",
+            stderr(&o)
+        );
     }
 
     // Under an address-space limit the whole-text arrays (8M text + 32 MB
     // suffix array and more) cannot be had: a one-line error, no files.
     if Command::new("prlimit").arg("--version").output().is_err() {
-        assert!(std::env::var_os("CI").is_none(), "prlimit (util-linux) is missing");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "prlimit (util-linux) is missing"
+        );
         eprintln!("note: no prlimit; out-of-memory test skipped");
         return;
     }
@@ -321,6 +361,13 @@ fn memory_budget_and_out_of_memory_are_one_line_errors() {
     assert!(!limited.status.success());
     assert_eq!(limited.status.code(), Some(1), "{err}");
     let last = err.lines().last().unwrap_or("");
-    assert!(last.starts_with("error: ") && last.contains("out of memory") && last.contains("MiB"), "{err}");
-    assert!(fmi_files(dir.path()).is_empty(), "left {:?}", fmi_files(dir.path()));
+    assert!(
+        last.starts_with("error: ") && last.contains("out of memory") && last.contains("MiB"),
+        "{err}"
+    );
+    assert!(
+        fmi_files(dir.path()).is_empty(),
+        "left {:?}",
+        fmi_files(dir.path())
+    );
 }

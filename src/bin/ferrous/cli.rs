@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
-use ferrous::options::{MemFlags, MemOptionArgs, MemOptions, ParamError};
 use ferrous::index::Algorithm;
+use ferrous::options::{MemFlags, MemOptionArgs, MemOptions, ParamError};
 
 #[derive(Debug, Parser)]
 #[command(

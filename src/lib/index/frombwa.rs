@@ -772,16 +772,15 @@ impl FmIndex {
             path: bwa.clone(),
             source,
         };
-        let mut image = memmap2::MmapMut::map_anon(size as usize).map_err(|e| {
-            match e.raw_os_error() {
+        let mut image =
+            memmap2::MmapMut::map_anon(size as usize).map_err(|e| match e.raw_os_error() {
                 Some(libc::ENOMEM) => IndexError::OutOfMemory {
                     path: bwa.clone(),
                     what: "the index in memory (converted from bwa's files)",
                     bytes: size,
                 },
                 _ => mem_err(e),
-            }
-        })?;
+            })?;
         #[cfg(target_os = "linux")]
         let _ = image.advise(memmap2::Advice::HugePage);
         let range = |s: Section| {

@@ -166,8 +166,7 @@ pub fn build_index(
     };
     let file = AtomicFile::create(&final_path).map_err(write_err)?;
     let out = BufWriter::with_capacity(1 << 22, file);
-    let (out, fingerprint, file_size) =
-        write_index_with(parsed, opts, out, &final_path, progress)?;
+    let (out, fingerprint, file_size) = write_index_with(parsed, opts, out, &final_path, progress)?;
     let file = out.into_inner().map_err(|e| write_err(e.into_error()))?;
     file.commit().map_err(write_err)?;
     progress.note(format_args!(

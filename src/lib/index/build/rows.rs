@@ -112,7 +112,7 @@ impl<'w, W: Write + Seek> RowSink<'w, W> {
     /// is `c` ([`DOLLAR`] when `pos == 0`).
     #[inline]
     pub fn push(&mut self, pos: u64, c: u8) -> Result<(), IndexError> {
-        if self.row % self.sa_intv == 0 {
+        if self.row.is_multiple_of(self.sa_intv) {
             let bytes = &pos.to_le_bytes()[..self.width];
             match &mut self.samples {
                 Samples::Memory(v) => v.extend_from_slice(bytes),

@@ -43,7 +43,10 @@ fn same_as_whole(fasta: &str, params: BlockwiseParams, sa_intv: u64, sa_width: O
             ..base
         },
     );
-    assert!(whole == block, "blockwise != whole-text for {params:?} on {fasta:?}");
+    assert!(
+        whole == block,
+        "blockwise != whole-text for {params:?} on {fasta:?}"
+    );
     // The spilled SA samples are gone.
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     FmIndex::from_bytes(&block, Path::new("t.fa")).unwrap();
@@ -78,11 +81,22 @@ fn repeat_strategy() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(prop::sample::select(vec![b'A', b'C', b'G', b'T']), 1..24),
         2usize..300,
-        prop::collection::vec((0usize..10_000, prop::sample::select(vec![b'A', b'C', b'G', b'T'])), 0..4),
+        prop::collection::vec(
+            (
+                0usize..10_000,
+                prop::sample::select(vec![b'A', b'C', b'G', b'T']),
+            ),
+            0..4,
+        ),
         any::<bool>(),
     )
         .prop_map(|(unit, copies, changes, palindrome)| {
-            let mut s: Vec<u8> = unit.iter().cycle().take(unit.len() * copies).copied().collect();
+            let mut s: Vec<u8> = unit
+                .iter()
+                .cycle()
+                .take(unit.len() * copies)
+                .copied()
+                .collect();
             for (at, c) in changes {
                 let k = at % s.len();
                 s[k] = c;
@@ -147,13 +161,23 @@ fn homopolymers_and_tandem_repeats() {
     let cases = [
         "A".repeat(5000),
         "AC".repeat(3000),
-        format!("{}{}{}", "A".repeat(2000), "T".repeat(2000), "ACGT".repeat(500)),
+        format!(
+            "{}{}{}",
+            "A".repeat(2000),
+            "T".repeat(2000),
+            "ACGT".repeat(500)
+        ),
         "ACGTTGCA".repeat(700),
     ];
     for s in &cases {
         for period in [4, 64, 1024] {
             for max_block in [7, 300, 1 << 20] {
-                same_as_whole(&fasta_of(std::slice::from_ref(s)), params(3, max_block, period, true), 4, None);
+                same_as_whole(
+                    &fasta_of(std::slice::from_ref(s)),
+                    params(3, max_block, period, true),
+                    4,
+                    None,
+                );
             }
         }
     }
@@ -180,14 +204,23 @@ fn default_params_on_a_larger_text() {
     let p = BlockwiseParams::for_budget(n, 8 << 20, 2, Path::new("t")).unwrap();
     assert!(p.max_block < n, "the budget makes several blocks");
     same_as_whole(&fasta, p, 16, None);
-    same_as_whole(&fasta, BlockwiseParams::for_budget(n, 1 << 30, 2, Path::new("t")).unwrap(), 16, None);
+    same_as_whole(
+        &fasta,
+        BlockwiseParams::for_budget(n, 1 << 30, 2, Path::new("t")).unwrap(),
+        16,
+        None,
+    );
 }
 
 #[test]
 fn a_budget_below_the_minimum_is_a_one_line_error() {
-    let e = BlockwiseParams::for_budget(6_000_000_000, 1 << 30, 2, Path::new("ref.fa.fmi")).unwrap_err();
+    let e = BlockwiseParams::for_budget(6_000_000_000, 1 << 30, 2, Path::new("ref.fa.fmi"))
+        .unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("--max-memory 1.0 GiB is too small") && msg.contains("needs at least"), "{msg}");
+    assert!(
+        msg.contains("--max-memory 1.0 GiB is too small") && msg.contains("needs at least"),
+        "{msg}"
+    );
     assert!(!msg.contains('\n'));
 }
 

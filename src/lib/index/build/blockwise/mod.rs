@@ -55,14 +55,21 @@ const PER_SUFFIX: u64 = 16 + 1;
 impl Params {
     /// Sizes for a text of length `n` within `budget` bytes, or the error
     /// that says the budget is too small.
-    pub fn for_budget(n: u64, budget: u64, threads: usize, path: &Path) -> Result<Params, IndexError> {
+    pub fn for_budget(
+        n: u64,
+        budget: u64,
+        threads: usize,
+        path: &Path,
+    ) -> Result<Params, IndexError> {
         let mut period = PERIOD;
         while Cover::new(period).sample_len(n) >= i32::MAX as u64 {
             period *= 2;
         }
         let cover = Cover::new(period);
         // Histogram bins: about one per 4 suffixes, 2^22 at most.
-        let first_bits = (64 - n.leading_zeros()).saturating_sub(2).clamp(8, FIRST_BITS);
+        let first_bits = (64 - n.leading_zeros())
+            .saturating_sub(2)
+            .clamp(8, FIRST_BITS);
         let text = PackedText::bytes(n);
         let sample = cover.sample_len(n);
         let histograms = threads as u64 * (4 << first_bits) + (8 << first_bits);
@@ -116,7 +123,12 @@ pub fn build<W: Write + Seek + Send>(
         params.max_block
     ));
     let ranks = SampleRanks::build(&text, Cover::new(params.period), &params, path, progress)?;
-    let blocks = sort::plan(&text, sort::Domain::All, params.max_block, params.first_bits);
+    let blocks = sort::plan(
+        &text,
+        sort::Domain::All,
+        params.max_block,
+        params.first_bits,
+    );
     let largest = blocks.iter().map(|b| b.1).max().unwrap_or(0);
     progress.note(format_args!(
         "{} blocks planned (largest {largest} suffixes)",
@@ -125,7 +137,8 @@ pub fn build<W: Write + Seek + Send>(
     let mut chars = try_alloc::<u8>(largest as usize, "a block's BWT characters", path)?;
     // Row 0: the empty suffix.
     sink.push(n, text.base(n - 1))?;
-    let tie = |run: &mut [u128]| run.sort_unstable_by(|a, b| ranks.cmp(sort::pos(*a), sort::pos(*b)));
+    let tie =
+        |run: &mut [u128]| run.sort_unstable_by(|a, b| ranks.cmp(sort::pos(*a), sort::pos(*b)));
     let mut last_note = Instant::now();
     for (k, (range, count)) in blocks.iter().enumerate() {
         let mut items = sort::collect(&text, sort::Domain::All, *range, *count, path)?;
@@ -149,7 +162,11 @@ pub fn build<W: Write + Seek + Send>(
             sink.push(sort::pos(*it), c)?;
         }
         if last_note.elapsed().as_secs() >= 10 || k + 1 == blocks.len() {
-            progress.note(format_args!("block {} of {} sorted and written", k + 1, blocks.len()));
+            progress.note(format_args!(
+                "block {} of {} sorted and written",
+                k + 1,
+                blocks.len()
+            ));
             last_note = Instant::now();
         }
     }

@@ -156,7 +156,15 @@ pub fn plan(
     first_bits: u32,
 ) -> Vec<(KeyRange, u64)> {
     let mut out = Vec::new();
-    plan_range(text, domain, KeyRange::ALL, 64, max_block, first_bits, &mut out);
+    plan_range(
+        text,
+        domain,
+        KeyRange::ALL,
+        64,
+        max_block,
+        first_bits,
+        &mut out,
+    );
     out
 }
 
@@ -227,12 +235,18 @@ pub fn collect(
                 if range.contains(key) {
                     local.push(((key as u128) << 64) | ((text.rem(p) << POS_BITS) | p) as u128);
                     if local.len() == LOCAL {
-                        shared.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(&local);
+                        shared
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .extend_from_slice(&local);
                         local.clear();
                     }
                 }
             });
-            shared.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(&local);
+            shared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(&local);
         });
     debug_assert_eq!(items.len() as u64, count);
     Ok(items)

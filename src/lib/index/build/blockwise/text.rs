@@ -33,19 +33,22 @@ impl PackedText {
                 0
             }
         };
-        words.par_chunks_mut(1 << 16).enumerate().for_each(|(k, chunk)| {
-            for (j, w) in chunk.iter_mut().enumerate() {
-                let start = ((k << 16) + j) as u64 * WORD;
-                if start >= n {
-                    break;
+        words
+            .par_chunks_mut(1 << 16)
+            .enumerate()
+            .for_each(|(k, chunk)| {
+                for (j, w) in chunk.iter_mut().enumerate() {
+                    let start = ((k << 16) + j) as u64 * WORD;
+                    if start >= n {
+                        break;
+                    }
+                    let mut x = 0u64;
+                    for i in start..start + WORD {
+                        x = (x << 2) | base(i);
+                    }
+                    *w = x;
                 }
-                let mut x = 0u64;
-                for i in start..start + WORD {
-                    x = (x << 2) | base(i);
-                }
-                *w = x;
-            }
-        });
+            });
         Ok(PackedText { words, n })
     }
 
