@@ -207,8 +207,8 @@ impl<'w, W: Write + Seek> RowSink<'w, W> {
     }
 }
 
-/// `DIR/.NAME.WHAT` for the output `.../NAME`, `DIR` being `tmp_dir` or the
-/// output's directory ([`AtomicFile`] adds a unique suffix).
+/// `DIR/NAME.WHAT` for the output `.../NAME`, `DIR` being `tmp_dir` or the
+/// output's directory; [`AtomicFile`] makes it `DIR/.NAME.WHAT.tmp-PID-N`.
 pub fn temp_path(output: &Path, tmp_dir: Option<&Path>, what: &str) -> PathBuf {
     let name = output
         .file_name()
@@ -220,5 +220,5 @@ pub fn temp_path(output: &Path, tmp_dir: Option<&Path>, what: &str) -> PathBuf {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
-    dir.join(format!(".{name}.{what}"))
+    dir.join(format!("{name}.{what}"))
 }
