@@ -11,6 +11,9 @@
 //!   128 + signal number, e.g. 143 for SIGTERM). Signals ignored at start
 //!   (`nohup` ignores SIGHUP) stay ignored.
 //!
+//! [`TempFile`] is a scratch file (a sorted run spilled to disk) registered
+//! the same way, and removed when dropped whatever happened.
+//!
 //! The handlers are installed the first time a file is created here, so
 //! every writer (`ferrous mem -o`, batch files, the index) gets them without
 //! further setup; [`install_signal_handlers`] installs them earlier.
@@ -101,6 +104,64 @@ fn is_ignored(sig: i32) -> bool {
     }
 }
 
+/// Creates `path` (which must not exist) for reading and writing and
+/// registers it under `id`, under the registry lock, so that a signal
+/// cannot fall between the two.
+fn create_registered(id: u64, path: &Path) -> io::Result<File> {
+    let mut reg = registry();
+    let file = File::options()
+        .write(true)
+        .read(true)
+        .create_new(true)
+        .open(path)?;
+    reg.files.push((id, path.to_path_buf()));
+    Ok(file)
+}
+
+/// Removes `path` and unregisters `id`, under the registry lock.
+fn remove_registered(id: u64, path: &Path) {
+    let mut reg = registry();
+    let _ = fs::remove_file(path);
+    reg.files.retain(|(k, _)| *k != id);
+}
+
+/// A scratch file (a sorted run spilled to disk): registered like an
+/// [`AtomicFile`]'s temporary file, and always removed: when dropped
+/// (after use, on an error return, on a panic that unwinds) and on
+/// SIGTERM, SIGINT or SIGHUP.
+#[derive(Debug)]
+pub struct TempFile {
+    file: File,
+    id: u64,
+    path: PathBuf,
+}
+
+impl TempFile {
+    /// Creates `DIR/.STEM.sort-PID-N.tmp`, open for reading and writing.
+    pub fn create_in(dir: &Path, stem: &str) -> io::Result<TempFile> {
+        install_signal_handlers();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!(".{stem}.sort-{}-{id}.tmp", std::process::id()));
+        let file = create_registered(id, &path)?;
+        Ok(TempFile { file, id, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The open file (reading and writing share its offset).
+    pub fn file(&mut self) -> &mut File {
+        &mut self.file
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        remove_registered(self.id, &self.path);
+    }
+}
+
 /// A file being written under a temporary name until [`AtomicFile::commit`]
 /// renames it to its final name. See the module documentation.
 #[derive(Debug)]
@@ -153,16 +214,7 @@ impl AtomicFile {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "output".into());
         let tmp = dest.with_file_name(format!(".{name}.tmp-{}-{id}", std::process::id()));
-        // Create and register under the lock, so that a signal cannot fall
-        // between the two.
-        let mut reg = registry();
-        let file = File::options()
-            .write(true)
-            .read(true)
-            .create_new(true)
-            .open(&tmp)?;
-        reg.files.push((id, tmp.clone()));
-        drop(reg);
+        let file = create_registered(id, &tmp)?;
         Ok(AtomicFile {
             file: Some(file),
             temp: Some((id, tmp)),
@@ -258,9 +310,7 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         if let Some((id, tmp)) = self.temp.take() {
             self.file = None;
-            let mut reg = registry();
-            let _ = fs::remove_file(&tmp);
-            reg.files.retain(|(k, _)| *k != id);
+            remove_registered(id, &tmp);
         }
     }
 }
@@ -300,6 +350,20 @@ mod tests {
         assert_eq!(fs::read(&fin).unwrap(), b"hello");
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn temp_files_are_registered_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = TempFile::create_in(dir.path(), "out.bam").unwrap();
+        let path = t.path().to_path_buf();
+        t.file().write_all(b"run").unwrap();
+        assert!(registered().contains(&path));
+        assert_eq!(fs::read(&path).unwrap(), b"run");
+        drop(t);
+        assert!(!path.exists());
+        assert!(!registered().contains(&path));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -178,6 +178,33 @@ pub struct OutputOpts {
         help_heading = "Output format"
     )]
     pub bwa_output: Option<String>,
+    /// Write BAM sorted by ORDER, coordinate or queryname, as `samtools
+    /// sort` orders it (and sets @HD SO:); needs BAM output.
+    #[arg(long = "sort", value_name = "ORDER", help_heading = "Sorted output")]
+    pub sort: Option<String>,
+    /// Memory for sorting, all threads together, with a K, M or G suffix;
+    /// beyond it sorted runs spill to temporary files [768M].
+    #[arg(
+        long = "sort-memory",
+        value_name = "SIZE",
+        help_heading = "Sorted output"
+    )]
+    pub sort_memory: Option<String>,
+    /// Directory for the temporary files of --sort [the directory of -o;
+    /// $TMPDIR when writing to stdout].
+    #[arg(long = "tmp-dir", value_name = "DIR", help_heading = "Sorted output")]
+    pub tmp_dir: Option<PathBuf>,
+    /// With --sort coordinate and -o FILE.bam, write its index too:
+    /// FILE.bam.csi (as `samtools sort --write-index`) or FILE.bam.bai.
+    #[arg(
+        long = "write-index",
+        value_name = "csi|bai",
+        num_args = 0..=1,
+        default_missing_value = "csi",
+        require_equals = true,
+        help_heading = "Sorted output"
+    )]
+    pub write_index: Option<String>,
 }
 
 /// bwa mem's alignment and output options, shared by `mem` and every

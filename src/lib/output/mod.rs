@@ -4,7 +4,9 @@
 //!
 //! * [`SamWriter`]: the text as it is, written by a thread of its own;
 //! * [`BamWriter`]: BAM, encoded and compressed on the pipeline's worker
-//!   threads ([`bam`] encodes records, [`bgzf`] compresses blocks).
+//!   threads ([`bam`] encodes records, [`bgzf`] compresses blocks);
+//! * [`SortWriter`]: sorted BAM ([`sort`]) in bounded memory, spilling
+//!   sorted runs to temporary files, with its index ([`bam_index`]).
 //!
 //! A sink's [`Sink::put`] is called in output order, from whichever
 //! thread holds the turn (a worker of the rayon pool, or the batch loop);
@@ -19,12 +21,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub mod bam;
+pub mod bam_index;
 mod bam_writer;
 pub mod bgzf;
 mod sam;
+pub mod sort;
+pub use bam_index::{BamIndex, IndexFormat};
 pub use bam_writer::BamWriter;
 pub use bgzf::Level;
 pub use sam::SamWriter;
+pub use sort::{SortOptions, SortOrder, SortWriter};
 
 /// The output of a run, fed SAM text in output order.
 pub trait Sink: Send {

@@ -1,0 +1,398 @@
+//! Sorted BAM, in bounded memory: `--sort coordinate|queryname`.
+//!
+//! [`SortWriter::put`] (in output order, quick) cuts the SAM text into
+//! jobs as [`super::BamWriter`] does; the pipeline's workers run the jobs
+//! between their tasks ([`Chores`]), each encoding its lines as BAM
+//! records and computing their keys ([`key`]). Encoded records gather in
+//! a run ([`run::RunBuffer`]) until it holds half the memory allowed;
+//! the run is then sorted and spilled to a temporary file by a worker
+//! while the next fills. A worker that would take the memory past the
+//! bound runs a waiting spill itself, or waits for one to finish.
+//!
+//! [`SortWriter::finish`] sorts the last run on the `-t` threads, merges
+//! it with the spilled runs (none when everything fitted), and writes the
+//! records ([`out`]): BGZF blocks cut as htslib cuts them, compressed in
+//! parallel, and indexed on the way when asked ([`super::bam_index`]).
+//!
+//! Every record's key ends with its place in the input, so that ties keep
+//! the input order (as `samtools sort` keeps them) whatever the runs.
+
+pub mod key;
+mod out;
+mod run;
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+pub use key::SortOrder;
+
+use self::key::Key;
+use self::out::SortedOut;
+use self::run::{Chunk, RunBuffer, SpilledRun};
+use super::bam::{encode_text, BamHeader, EncodeBuffers};
+use super::bam_index::{BamIndex, IndexBuilder, IndexFormat};
+use super::bam_writer::JOB_TEXT;
+use super::bgzf::{BlockCompressor, Level};
+use super::{Chores, Sink};
+
+/// samtools' default memory per thread, 768 MiB; ferrous's bound is for
+/// all threads together.
+pub const DEFAULT_MEMORY: usize = 768 << 20;
+
+/// What and how to sort.
+#[derive(Debug, Clone)]
+pub struct SortOptions {
+    pub order: SortOrder,
+    /// Bytes of encoded records (and their keys) held in memory at most.
+    pub memory: usize,
+    /// Where runs are spilled.
+    pub tmp_dir: PathBuf,
+    /// The name temporary files are named after (the output's).
+    pub tmp_stem: String,
+    /// Threads for the final sort, merge and compression.
+    pub threads: usize,
+    pub level: Level,
+    pub index: Option<IndexFormat>,
+}
+
+/// Parses a memory size as samtools' `-m` takes it: bytes, or with a
+/// `K`, `M` or `G` suffix (powers of 1024).
+pub fn parse_memory(text: &str) -> Option<usize> {
+    let t = text.trim();
+    let (digits, shift) = match t.as_bytes().last()?.to_ascii_uppercase() {
+        b'K' => (&t[..t.len() - 1], 10),
+        b'M' => (&t[..t.len() - 1], 20),
+        b'G' => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: usize = digits.parse().ok()?;
+    n.checked_mul(1 << shift).filter(|&n| n > 0)
+}
+
+/// The SAM header as `samtools sort` rewrites it: `SO:` set to the order
+/// (on `@HD`, or a new `@HD\tVN:1.6` first), `GO:` and `SS:` removed.
+pub fn sorted_header(text: &[u8], order: SortOrder) -> Vec<u8> {
+    let so = format!("SO:{}", order.name());
+    let mut out = Vec::with_capacity(text.len() + 32);
+    if !text.starts_with(b"@HD\t") {
+        out.extend_from_slice(format!("@HD\tVN:1.6\t{so}\n").as_bytes());
+        out.extend_from_slice(text);
+        return out;
+    }
+    let nl = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
+    let hd = text[..nl].strip_suffix(b"\n").unwrap_or(&text[..nl]);
+    let mut fields: Vec<Vec<u8>> = Vec::new();
+    let mut had_so = false;
+    for f in hd.split(|&c| c == b'\t') {
+        if f.starts_with(b"SO:") {
+            fields.push(so.as_bytes().to_vec());
+            had_so = true;
+        } else if !(f.starts_with(b"GO:") || f.starts_with(b"SS:")) {
+            fields.push(f.to_vec());
+        }
+    }
+    if !had_so {
+        fields.push(so.into_bytes());
+    }
+    out.extend_from_slice(&fields.join(&b'\t'));
+    out.push(b'\n');
+    out.extend_from_slice(&text[nl..]);
+    out
+}
+
+struct Job {
+    seq: u64,
+    text: Vec<u8>,
+}
+
+/// What the workers share.
+struct Shared {
+    header: BamHeader,
+    order: SortOrder,
+    n_ref: u32,
+    memory: usize,
+    opts: SortOptions,
+    jobs: Mutex<VecDeque<Job>>,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// The run being filled.
+    buffer: RunBuffer,
+    /// Memory held by the run being filled and the runs being spilled.
+    held: usize,
+    /// Runs waiting to be spilled, and the number being spilled.
+    to_spill: Vec<RunBuffer>,
+    spilling: usize,
+    spilled: Vec<SpilledRun>,
+    error: Option<io::Error>,
+}
+
+thread_local! {
+    static SPACE: RefCell<(EncodeBuffers, Vec<u8>)> = RefCell::new(Default::default());
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn fail(&self, e: io::Error) {
+        let mut st = self.state();
+        st.error.get_or_insert(e);
+        self.changed.notify_all();
+    }
+
+    /// Encodes a job's lines and adds them to the run.
+    fn encode(&self, job: Job) {
+        let (order, n_ref) = (self.order, self.n_ref);
+        let chunk = SPACE.with(|space| {
+            let (bufs, records) = &mut *space.borrow_mut();
+            records.clear();
+            let mut keys = Vec::new();
+            let mut at = 0usize;
+            encode_text(&self.header, &job.text, bufs, records, |rec| {
+                let key = Key {
+                    primary: order.primary(rec, n_ref),
+                    ord: job.seq << 32 | keys.len() as u64,
+                };
+                keys.push((key, at as u32));
+                at += rec.len();
+            })?;
+            Ok::<_, super::bam::RecordError>(Chunk {
+                data: records.clone(),
+                keys,
+            })
+        });
+        match chunk {
+            Ok(chunk) => self.add(chunk),
+            Err(e) => self.fail(io::Error::new(io::ErrorKind::InvalidData, e)),
+        }
+    }
+
+    /// Adds encoded records to the run, spilling to stay within the
+    /// memory bound.
+    fn add(&self, chunk: Chunk) {
+        let size = chunk.size();
+        let mut st = self.state();
+        loop {
+            if st.error.is_some() {
+                return;
+            }
+            if st.held + size <= self.memory || st.held == 0 {
+                break;
+            }
+            if let Some(run) = st.to_spill.pop() {
+                drop(st);
+                self.spill(run);
+                st = self.state();
+            } else if st.spilling > 0 {
+                st = self
+                    .changed
+                    .wait(st)
+                    .unwrap_or_else(PoisonError::into_inner);
+            } else {
+                // Nothing on its way out: spill the run being filled.
+                let run = std::mem::take(&mut st.buffer);
+                st.spilling += 1;
+                drop(st);
+                self.spill(run);
+                st = self.state();
+            }
+        }
+        st.held += size;
+        st.buffer.add(chunk);
+        if st.buffer.bytes() >= self.memory / 2 {
+            let run = std::mem::take(&mut st.buffer);
+            st.spilling += 1;
+            st.to_spill.push(run);
+        }
+    }
+
+    /// Sorts a run and writes it to a temporary file (the run was
+    /// counted in `spilling`).
+    fn spill(&self, mut run: RunBuffer) {
+        run.sort(self.order);
+        let result = run.spill(&self.opts.tmp_dir, &self.opts.tmp_stem);
+        let mut st = self.state();
+        st.spilling -= 1;
+        st.held -= run.bytes();
+        match result {
+            Ok(file) => st.spilled.push(file),
+            Err(e) => {
+                st.error.get_or_insert(e);
+            }
+        }
+        self.changed.notify_all();
+    }
+}
+
+impl Chores for Shared {
+    fn run(&self) {
+        loop {
+            let spill = self.state().to_spill.pop();
+            if let Some(run) = spill {
+                self.spill(run);
+                continue;
+            }
+            let job = self
+                .jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop_front();
+            match job {
+                Some(job) => self.encode(job),
+                None => return,
+            }
+        }
+    }
+}
+
+/// A [`Sink`] that writes sorted BAM to `W`.
+pub struct SortWriter<W> {
+    shared: Arc<Shared>,
+    pending: Vec<u8>,
+    next_seq: u64,
+    out: W,
+    /// Compressed bytes written (the header).
+    written: u64,
+}
+
+impl<W: Write + Send> SortWriter<W> {
+    /// Writes the header (SAM header `text`, its `@HD` rewritten as
+    /// samtools sort rewrites it) and gets ready for records.
+    pub fn new(mut out: W, text: &[u8], opts: SortOptions) -> io::Result<Self> {
+        let header = BamHeader::from_sam(text).map_err(io::Error::other)?;
+        let text = sorted_header(text, opts.order);
+        let mut compressor = BlockCompressor::new(opts.level);
+        let mut block = Vec::new();
+        compressor.blocks(&header.encode(&text), &mut block);
+        out.write_all(&block)?;
+        let n_ref = header.refs().len() as u32;
+        Ok(SortWriter {
+            shared: Arc::new(Shared {
+                header,
+                order: opts.order,
+                n_ref,
+                memory: opts.memory.max(1),
+                opts,
+                jobs: Mutex::new(VecDeque::new()),
+                state: Mutex::new(State::default()),
+                changed: Condvar::new(),
+            }),
+            pending: Vec::new(),
+            next_seq: 0,
+            out,
+            written: block.len() as u64,
+        })
+    }
+
+    fn queue(&mut self, text: Vec<u8>) {
+        if text.is_empty() {
+            return;
+        }
+        let job = Job {
+            seq: self.next_seq,
+            text,
+        };
+        self.next_seq += 1;
+        self.shared
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(job);
+    }
+
+    /// Sorts what is held, merges it with the spilled runs and writes the
+    /// records, on a pool of the threads asked for; gives back the writer
+    /// and the index, if one was asked for.
+    pub fn finish(mut self) -> io::Result<(W, Option<BamIndex>)> {
+        let rest = std::mem::take(&mut self.pending);
+        self.queue(rest);
+        let SortWriter {
+            shared,
+            mut out,
+            written,
+            ..
+        } = self;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(shared.opts.threads.max(1))
+            .thread_name(|k| format!("sort {k}"))
+            .build()
+            .map_err(io::Error::other)?;
+        let index = pool.install(|| {
+            super::run_on_pool(&*shared);
+            let mut st = shared.state();
+            while st.spilling > 0 {
+                st = shared
+                    .changed
+                    .wait(st)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            if let Some(e) = st.error.take() {
+                return Err(e);
+            }
+            let mut memory = std::mem::take(&mut st.buffer);
+            let spilled = std::mem::take(&mut st.spilled);
+            drop(st);
+            let opts = &shared.opts;
+            let index = match opts.index {
+                Some(format) => {
+                    Some(IndexBuilder::new(format, shared.header.refs()).map_err(io::Error::other)?)
+                }
+                None => None,
+            };
+            let mut out = SortedOut::new(&mut out, written, opts.level, index);
+            memory.par_sort(opts.order);
+            if spilled.is_empty() {
+                for rec in memory.records() {
+                    out.record(rec)?;
+                }
+            } else {
+                run::merge(opts.order, shared.n_ref, &memory, spilled, |rec| {
+                    out.record(rec)
+                })?;
+            }
+            let (_, index) = out.finish()?;
+            Ok(index)
+        })?;
+        Ok((out, index))
+    }
+
+    fn failed(&self) -> Option<io::Error> {
+        let mut st = self.shared.state();
+        st.error
+            .as_ref()
+            .map(|e| io::Error::new(e.kind(), e.to_string()))
+            .inspect(|_| st.to_spill.clear())
+    }
+}
+
+impl<W: Write + Send> Sink for SortWriter<W> {
+    fn put(&mut self, texts: Vec<Vec<u8>>) -> io::Result<()> {
+        if let Some(e) = self.failed() {
+            return Err(e);
+        }
+        for text in texts {
+            self.pending.extend_from_slice(&text);
+            while self.pending.len() >= JOB_TEXT {
+                let Some(nl) = memchr::memchr(b'\n', &self.pending[JOB_TEXT - 1..]) else {
+                    break;
+                };
+                let rest = self.pending.split_off(JOB_TEXT + nl);
+                let job = std::mem::replace(&mut self.pending, rest);
+                self.queue(job);
+            }
+        }
+        Ok(())
+    }
+
+    fn chores(&self) -> Option<Arc<dyn Chores>> {
+        Some(self.shared.clone())
+    }
+}
