@@ -11,7 +11,12 @@ use crate::trace::RunTrace;
 
 pub fn run(args: &MemArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve_for_reads(args.reads2.as_ref())?;
-    let choice = OutputChoice::new(args.output.as_deref(), &args.out, opt.n_threads)?;
+    let choice = OutputChoice::new(
+        args.output.as_deref(),
+        &args.out,
+        opt.n_threads,
+        opt.verbosity,
+    )?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = crate::stage::open_index_or_bwa(&args.index, args.opts.mmap_index, opt.verbosity)?;
     let alt = crate::stage::load_alt(&args.index, &index, &opt, true)?;

@@ -33,6 +33,8 @@ pub struct OutputChoice {
     pub version: BwaVersion,
     /// `--sort` and its options, with the threads that sort.
     pub sort: Option<SortOptions>,
+    /// Whether to log the sort's runs (bwa's `-v 3` and up).
+    pub verbose: bool,
 }
 
 impl OutputChoice {
@@ -42,6 +44,7 @@ impl OutputChoice {
         path: Option<&Path>,
         opts: &OutputOpts,
         threads: i32,
+        verbosity: i32,
     ) -> anyhow::Result<OutputChoice> {
         let order = match &opts.sort {
             None => None,
@@ -95,6 +98,7 @@ impl OutputChoice {
             level,
             version,
             sort,
+            verbose: verbosity >= 3,
         })
     }
 
@@ -261,8 +265,17 @@ fn through_sink<T, W: Write + Send + 'static>(
                 let mut sink =
                     SortWriter::new(out, header, opts.clone()).with_context(context)?;
                 let value = body(&mut sink).map_err(explain)?;
-                let (out, index) = sink.finish().with_context(context)?;
-                Ok((value, out, index))
+                let done = sink.finish().with_context(context)?;
+                if choice.verbose {
+                    eprintln!(
+                        "[M::sort] {} records sorted by {}; {} runs spilled to {}",
+                        done.records,
+                        opts.order.name(),
+                        done.runs,
+                        opts.tmp_dir.display()
+                    );
+                }
+                Ok((value, done.out, done.index))
             }
         },
     }

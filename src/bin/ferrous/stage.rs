@@ -171,7 +171,12 @@ pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
 
 pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
-    let choice = OutputChoice::new(args.output.as_deref(), &args.out, opt.n_threads)?;
+    let choice = OutputChoice::new(
+        args.output.as_deref(),
+        &args.out,
+        opt.n_threads,
+        opt.verbosity,
+    )?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = open_index(&args.index, args.opts.mmap_index)?;
     let alt = load_alt(&args.index, &index, &opt, false)?;

@@ -253,6 +253,16 @@ impl Chores for Shared {
     }
 }
 
+/// What [`SortWriter::finish`] gives back.
+pub struct SortDone<W> {
+    pub out: W,
+    /// The index, when one was asked for.
+    pub index: Option<BamIndex>,
+    pub records: u64,
+    /// Runs spilled to temporary files (0 when everything fitted).
+    pub runs: usize,
+}
+
 /// A [`Sink`] that writes sorted BAM to `W`.
 pub struct SortWriter<W> {
     shared: Arc<Shared>,
@@ -261,6 +271,9 @@ pub struct SortWriter<W> {
     out: W,
     /// Compressed bytes written (the header).
     written: u64,
+    /// SAM text per job: [`JOB_TEXT`], less when memory is short, so that
+    /// a run holds many jobs.
+    job_text: usize,
 }
 
 impl<W: Write + Send> SortWriter<W> {
@@ -274,6 +287,7 @@ impl<W: Write + Send> SortWriter<W> {
         compressor.blocks(&header.encode(&text), &mut block);
         out.write_all(&block)?;
         let n_ref = header.refs().len() as u32;
+        let job_text = (opts.memory / 16).clamp(4096, JOB_TEXT);
         Ok(SortWriter {
             shared: Arc::new(Shared {
                 header,
@@ -289,6 +303,7 @@ impl<W: Write + Send> SortWriter<W> {
             next_seq: 0,
             out,
             written: block.len() as u64,
+            job_text,
         })
     }
 
@@ -309,9 +324,8 @@ impl<W: Write + Send> SortWriter<W> {
     }
 
     /// Sorts what is held, merges it with the spilled runs and writes the
-    /// records, on a pool of the threads asked for; gives back the writer
-    /// and the index, if one was asked for.
-    pub fn finish(mut self) -> io::Result<(W, Option<BamIndex>)> {
+    /// records, on a pool of the threads asked for.
+    pub fn finish(mut self) -> io::Result<SortDone<W>> {
         let rest = std::mem::take(&mut self.pending);
         self.queue(rest);
         let SortWriter {
@@ -325,7 +339,7 @@ impl<W: Write + Send> SortWriter<W> {
             .thread_name(|k| format!("sort {k}"))
             .build()
             .map_err(io::Error::other)?;
-        let index = pool.install(|| {
+        let (index, records, runs) = pool.install(|| {
             super::run_on_pool(&*shared);
             let mut st = shared.state();
             while st.spilling > 0 {
@@ -349,19 +363,21 @@ impl<W: Write + Send> SortWriter<W> {
             };
             let mut out = SortedOut::new(&mut out, written, opts.level, index);
             memory.par_sort(opts.order);
-            if spilled.is_empty() {
-                for rec in memory.records() {
-                    out.record(rec)?;
-                }
-            } else {
-                run::merge(opts.order, shared.n_ref, &memory, spilled, |rec| {
-                    out.record(rec)
-                })?;
-            }
+            let runs = spilled.len();
+            let mut records = 0u64;
+            run::merge(opts.order, shared.n_ref, &memory, spilled, |rec| {
+                records += 1;
+                out.record(rec)
+            })?;
             let (_, index) = out.finish()?;
-            Ok(index)
+            Ok::<_, io::Error>((index, records, runs))
         })?;
-        Ok((out, index))
+        Ok(SortDone {
+            out,
+            index,
+            records,
+            runs,
+        })
     }
 
     fn failed(&self) -> Option<io::Error> {
@@ -380,11 +396,12 @@ impl<W: Write + Send> Sink for SortWriter<W> {
         }
         for text in texts {
             self.pending.extend_from_slice(&text);
-            while self.pending.len() >= JOB_TEXT {
-                let Some(nl) = memchr::memchr(b'\n', &self.pending[JOB_TEXT - 1..]) else {
+            let size = self.job_text;
+            while self.pending.len() >= size {
+                let Some(nl) = memchr::memchr(b'\n', &self.pending[size - 1..]) else {
                     break;
                 };
-                let rest = self.pending.split_off(JOB_TEXT + nl);
+                let rest = self.pending.split_off(size + nl);
                 let job = std::mem::replace(&mut self.pending, rest);
                 self.queue(job);
             }

@@ -107,11 +107,6 @@ impl RunBuffer {
         order.cmp(Self::key(a), self.record(a), Self::key(b), self.record(b))
     }
 
-    /// The records in entry order.
-    pub fn records(&self) -> impl Iterator<Item = &[u8]> {
-        self.entries.iter().map(|e| self.record(e))
-    }
-
     /// Writes the (sorted) run to a temporary file in `dir`.
     pub fn spill(&self, dir: &Path, stem: &str) -> io::Result<SpilledRun> {
         let mut file = TempFile::create_in(dir, stem).map_err(|e| {
