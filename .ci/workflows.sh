@@ -78,6 +78,7 @@ snakemake_run() { # DIR FORMAT SAMPLES OUTPUTS... (SAMPLES: pe or pe+se)
     echo "extra: '$EXTRA'"
     echo "threads: 2"
     echo "format: $format"
+    echo "sort: ${SORT:-none}"
     echo "outputs: [$(
       IFS=,
       echo "$*"
@@ -105,6 +106,17 @@ if command -v samtools >/dev/null; then
   snakemake_run "$OUT/smk-bam" bam pe scatter
   same "$OUT/smk-bam/results/scatter/small.bam" "$OUT/direct.sam" "snakemake scatter BAM vs ferrous mem"
   note "snakemake scatter run, BAM output: equals ferrous mem's SAM but for @PG"
+  SORT=coordinate snakemake_run "$OUT/smk-sorted" bam pe scatter mem
+  samtools sort -o "$OUT/direct-sorted.bam" "$OUT/direct.sam" 2>/dev/null
+  for run in scatter mem; do
+    got=$OUT/smk-sorted/results/$run/small.bam
+    samtools view -H "$got" | head -1 | grep -q '^@HD.*SO:coordinate' ||
+      { echo "$got: no @HD SO:coordinate" >&2 && exit 1; }
+    cmp -s <(samtools view "$got") <(samtools view "$OUT/direct-sorted.bam") ||
+      { echo "$got: records differ from samtools sort's" >&2 && exit 1; }
+  done
+  [ -s "$OUT/smk-sorted/results/scatter/small.bam.csi" ] || { echo "no small.bam.csi" >&2 && exit 1; }
+  note "snakemake run, sort: coordinate (emit --sort, wrapper sorting): records equal samtools sort's, SO:coordinate, .csi"
 fi
 
 step "snakemake run with ALT contigs (tests/data/alt: REFERENCE.alt travels with the index)"

@@ -44,7 +44,11 @@ fn mem(args: &[&str], out: &Path) -> Command {
 
 /// `samtools view` of a BAM: its records.
 fn view(path: &Path, region: &[&str]) -> String {
-    String::from_utf8(ok(Command::new("samtools").arg("view").arg(path).args(region))).unwrap()
+    String::from_utf8(ok(Command::new("samtools")
+        .arg("view")
+        .arg(path)
+        .args(region)))
+    .unwrap()
 }
 
 /// The header of a BAM without `@PG` lines (samtools sort adds its own;
@@ -63,6 +67,16 @@ fn samtools_sort(sam: &Path, args: &[&str], out: &Path) {
         .arg("-o")
         .arg(out)
         .arg(sam));
+}
+
+/// ferrous's SAM (`mem` with `args`) in `dir`, sorted by `samtools sort`
+/// with `sort_args`.
+fn sorted_by_samtools(dir: &Path, args: &[&str], sort_args: &[&str]) -> PathBuf {
+    let sam = dir.join("out.sam");
+    ok(&mut mem(args, &sam));
+    let sorted = dir.join(format!("samtools{}.bam", sort_args.concat()));
+    samtools_sort(&sam, sort_args, &sorted);
+    sorted
 }
 
 /// Asserts that the index ferrous wrote beside `bam` equals in content
@@ -104,10 +118,7 @@ fn coordinate_order_and_index_as_samtools() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let sam = dir.path().join("out.sam");
-    ok(&mut mem(&["-t", "2"], &sam));
-    let want = dir.path().join("samtools.bam");
-    samtools_sort(&sam, &[], &want);
+    let want = sorted_by_samtools(dir.path(), &["-t", "2"], &[]);
     for threads in ["1", "3"] {
         let bam = dir.path().join(format!("t{threads}.bam"));
         ok(&mut mem(
@@ -128,7 +139,10 @@ fn coordinate_order_and_index_as_samtools() {
     assert_eq!(got, view(&want, &region));
 
     let bai = dir.path().join("bai.bam");
-    ok(&mut mem(&["--sort", "coordinate", "--write-index=bai"], &bai));
+    ok(&mut mem(
+        &["--sort", "coordinate", "--write-index=bai"],
+        &bai,
+    ));
     assert!(!dir.path().join("bai.bam.csi").exists());
     assert_index_as_samtools(&bai, "bai");
 }
@@ -139,10 +153,7 @@ fn queryname_order_as_samtools() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let sam = dir.path().join("out.sam");
-    ok(&mut mem(&["-t", "2"], &sam));
-    let want = dir.path().join("samtools.bam");
-    samtools_sort(&sam, &["-n"], &want);
+    let want = sorted_by_samtools(dir.path(), &["-t", "2"], &["-n"]);
     let bam = dir.path().join("q.bam");
     ok(&mut mem(&["-t", "2", "--sort", "queryname"], &bam));
     assert_eq!(view(&bam, &[]), view(&want, &[]));
@@ -157,10 +168,7 @@ fn an_existing_hd_line_is_rewritten_as_samtools_sort_does() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let sam = dir.path().join("out.sam");
-    ok(&mut mem(&["--bwa-output", "0.7.19"], &sam));
-    let want = dir.path().join("samtools.bam");
-    samtools_sort(&sam, &[], &want);
+    let want = sorted_by_samtools(dir.path(), &["--bwa-output", "0.7.19"], &[]);
     let bam = dir.path().join("s.bam");
     ok(&mut mem(
         &["--bwa-output", "0.7.19", "--sort", "coordinate"],
@@ -201,10 +209,7 @@ fn tiny_sort_memory_spills_runs_and_merges_them_to_the_same_output() {
             assert_eq!(view(&bam, &[]), view(&whole, &[]));
             assert_index_as_samtools(&bam, "csi");
         } else {
-            let sam = dir.path().join("out.sam");
-            ok(&mut mem(&[], &sam));
-            let want = dir.path().join("samtools-n.bam");
-            samtools_sort(&sam, &["-n"], &want);
+            let want = sorted_by_samtools(dir.path(), &[], &["-n"]);
             assert_eq!(view(&bam, &[]), view(&want, &[]));
         }
     }
@@ -249,17 +254,34 @@ fn emit_writes_the_same_sorted_bam_and_index_as_mem() {
     assert!(last.len() > 1, "one batch only");
     let emitted = dir.path().join("emit.bam");
     ok(ferrous()
-        .args(["emit", "-t", "2", "--sort", "coordinate", "--write-index", "-o"])
+        .args([
+            "emit",
+            "-t",
+            "2",
+            "--sort",
+            "coordinate",
+            "--write-index",
+            "-o",
+        ])
         .arg(&emitted)
         .arg(&idx)
         .args(&last));
     let fused = dir.path().join("mem.bam");
     let mut c = ferrous();
-    c.args(["mem", "-K", "40000", "-v", "1", "--sort", "coordinate", "-o"])
-        .arg(&fused)
-        .arg(&idx)
-        .arg(data("reads_1.fq.gz"))
-        .arg(data("reads_2.fq.gz"));
+    c.args([
+        "mem",
+        "-K",
+        "40000",
+        "-v",
+        "1",
+        "--sort",
+        "coordinate",
+        "-o",
+    ])
+    .arg(&fused)
+    .arg(&idx)
+    .arg(data("reads_1.fq.gz"))
+    .arg(data("reads_2.fq.gz"));
     ok(&mut c);
     assert_eq!(view(&emitted, &[]), view(&fused, &[]));
     assert_index_as_samtools(&emitted, "csi");
@@ -270,10 +292,26 @@ fn sort_options_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name);
     let cases: [(&[&str], PathBuf, &[&str]); 8] = [
-        (&["--sort", "coordinate"], p("x.sam"), &["--sort writes BAM"]),
-        (&["--sort", "position"], p("x.bam"), &["--sort \"position\""]),
-        (&["--write-index"], p("x.bam"), &["--write-index goes with --sort"]),
-        (&["--sort-memory", "1G"], p("x.bam"), &["--sort-memory goes with --sort"]),
+        (
+            &["--sort", "coordinate"],
+            p("x.sam"),
+            &["--sort writes BAM"],
+        ),
+        (
+            &["--sort", "position"],
+            p("x.bam"),
+            &["--sort \"position\""],
+        ),
+        (
+            &["--write-index"],
+            p("x.bam"),
+            &["--write-index goes with --sort"],
+        ),
+        (
+            &["--sort-memory", "1G"],
+            p("x.bam"),
+            &["--sort-memory goes with --sort"],
+        ),
         (
             &["--sort", "queryname", "--write-index"],
             p("x.bam"),
@@ -315,21 +353,13 @@ fn sort_options_are_checked() {
 /// temporary.
 #[test]
 fn a_full_disk_while_spilling_leaves_nothing() {
-    if Command::new("sh").arg("-c").arg("true").status().is_err() {
-        eprintln!("note: no sh; test skipped");
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("out.bam");
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 64; exec '{}' mem -v 1 --sort coordinate --sort-memory 2M --write-index -o '{}' '{}' '{}' '{}'",
-        env!("CARGO_BIN_EXE_ferrous"),
-        out_path.display(),
-        indexed().reference().display(),
-        data("reads_1.fq.gz").display(),
-        data("reads_2.fq.gz").display()
-    );
-    let out = Command::new("sh").arg("-c").arg(script).output().unwrap();
+    let args = ["-v", "1", "--sort", "coordinate", "--sort-memory", "2M"];
+    let Some(out) = mem_past_a_size_limit(64, &[&args[..], &["--write-index"]].concat(), &out_path)
+    else {
+        return;
+    };
     assert_one_line_error(&out, &["out.bam", ".sort-", "File too large"]);
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 }

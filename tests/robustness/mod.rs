@@ -129,3 +129,31 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.write_all(bytes).unwrap();
     enc.finish().unwrap()
 }
+
+/// `ferrous mem ARGS -o OUT` on the shipped pairs under a file-size limit
+/// of `blocks` (as on a full disk): through `sh`, with SIGXFSZ ignored
+/// (an ignored signal stays ignored across exec), so that a write past
+/// the limit fails with EFBIG instead of killing the process. `None`
+/// where there is no `sh`.
+pub fn mem_past_a_size_limit(blocks: u32, args: &[&str], out: &Path) -> Option<Output> {
+    if Command::new("sh").arg("-c").arg("true").status().is_err() {
+        eprintln!("note: no sh; test skipped");
+        return None;
+    }
+    let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\"");
+    Some(
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_ferrous"))
+            .arg("mem")
+            .args(args)
+            .arg("-o")
+            .arg(out)
+            .arg(indexed().reference())
+            .arg(data("reads_1.fq.gz"))
+            .arg(data("reads_2.fq.gz"))
+            .output()
+            .unwrap(),
+    )
+}

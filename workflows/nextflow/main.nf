@@ -4,7 +4,8 @@
  * one sample spread over many tasks: FERROUS_SPLIT cuts the reads into the
  * batches `ferrous mem` would align, every stage runs once per batch, and
  * FERROUS_EMIT gathers a sample's batches into one SAM, equal to `ferrous mem`'s
- * (and bwa mem 0.7.17's) but for the @PG line. See README.md, "Workflows and
+ * (and bwa mem 0.7.17's) but for the @PG line; with --sort coordinate (or
+ * queryname), into one sorted BAM (and its .csi), sorted by ferrous. See README.md, "Workflows and
  * containers".
  *
  *   nextflow run workflows/nextflow -profile test,docker
@@ -19,6 +20,9 @@ include { FERROUS_SCATTER } from './subworkflows/local/ferrous_scatter/main'
 workflow {
     if (!params.reads) {
         error "give --reads: a glob of FASTQ pairs ('dir/*_{1,2}.fq.gz'), or of single files with --single_end"
+    }
+    if (!(params.sort in [ 'none', 'coordinate', 'queryname' ])) {
+        error "--sort: none, coordinate or queryname, not '${params.sort}'"
     }
     if (!params.index && !params.fasta) {
         error "give --fasta REF.fa (the index is built) or --index DIR_OR_PREFIX.fmi"
@@ -55,7 +59,8 @@ workflow {
     ch_versions = ch_versions.mix(FERROUS_SCATTER.out.versions)
 
     if (params.mem) {
-        FERROUS_MEM(ch_reads, ch_index, ch_fasta, false) // SAM: ext.args2 in nextflow.config
+        // SAM, or sorted BAM with --sort: ext.args2 in nextflow.config.
+        FERROUS_MEM(ch_reads, ch_index, ch_fasta, params.sort != 'none')
         ch_versions = ch_versions.mix(FERROUS_MEM.out.versions.first())
     }
 

@@ -262,17 +262,18 @@ fn through_sink<T, W: Write + Send + 'static>(
                 Ok((value, sink.finish().with_context(context)?, None))
             }
             Some(opts) => {
-                let mut sink =
-                    SortWriter::new(out, header, opts.clone()).with_context(context)?;
+                let mut sink = SortWriter::new(out, header, opts.clone()).with_context(context)?;
                 let value = body(&mut sink).map_err(explain)?;
+                let start = std::time::Instant::now();
                 let done = sink.finish().with_context(context)?;
                 if choice.verbose {
                     eprintln!(
-                        "[M::sort] {} records sorted by {}; {} runs spilled to {}",
+                        "[M::sort] {} records sorted by {}; {} runs spilled to {}; merged and written in {:.2} s",
                         done.records,
                         opts.order.name(),
                         done.runs,
-                        opts.tmp_dir.display()
+                        opts.tmp_dir.display(),
+                        start.elapsed().as_secs_f64()
                     );
                 }
                 Ok((value, done.out, done.index))

@@ -143,7 +143,9 @@ pub struct IndexBuilder {
 pub enum IndexError {
     #[error("records are not in coordinate order at reference #{tid}, position {pos}")]
     Unsorted { tid: i32, pos: i64 },
-    #[error("reference {name} ({len} bp) is too long for a .bai index (2^29 bp at most): use .csi")]
+    #[error(
+        "reference {name} ({len} bp) is too long for a .bai index (2^29 bp at most): use .csi"
+    )]
     TooLongForBai { name: String, len: u64 },
 }
 

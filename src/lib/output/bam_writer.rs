@@ -217,18 +217,12 @@ impl<W: Write + Send + 'static> Sink for BamWriter<W> {
                 Ok(_) => Err(io::Error::other("the BAM writer stopped early")),
             };
         }
+        let mut pending = std::mem::take(&mut self.pending);
         for text in texts {
-            self.pending.extend_from_slice(&text);
-            while self.pending.len() >= JOB_TEXT {
-                // Whole lines: cut after the first newline from JOB_TEXT on.
-                let Some(nl) = memchr::memchr(b'\n', &self.pending[JOB_TEXT - 1..]) else {
-                    break;
-                };
-                let rest = self.pending.split_off(JOB_TEXT + nl);
-                let job = std::mem::replace(&mut self.pending, rest);
-                self.queue(job);
-            }
+            pending.extend_from_slice(&text);
+            super::cut_jobs(&mut pending, JOB_TEXT, |job| self.queue(job));
         }
+        self.pending = pending;
         Ok(())
     }
 

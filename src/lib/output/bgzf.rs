@@ -114,44 +114,55 @@ impl BlockCompressor {
     }
 }
 
-/// Cuts a stream of BAM records into blocks where htslib does: a record
-/// that would overflow the block starts a new one (`bgzf_flush_try`), and
-/// a record longer than a block is split at block boundaries
-/// (`bgzf_write`). Full blocks are compressed as they fill.
-pub struct BlockCutter<'c> {
-    compressor: &'c mut BlockCompressor,
+/// Fills blocks from a stream of BAM records where htslib cuts them: a
+/// record that would overflow the block starts a new one
+/// (`bgzf_flush_try`), and a record longer than a block is split at block
+/// boundaries (`bgzf_write`). Each block, once full or closed, goes to
+/// the caller's `full`.
+#[derive(Debug)]
+pub struct BlockFiller {
     block: Vec<u8>,
 }
 
-impl<'c> BlockCutter<'c> {
-    pub fn new(compressor: &'c mut BlockCompressor) -> Self {
-        BlockCutter {
-            compressor,
+impl Default for BlockFiller {
+    fn default() -> Self {
+        BlockFiller {
             block: Vec::with_capacity(BLOCK_DATA),
         }
     }
+}
 
-    /// Adds one record (its 4-byte length included), compressing into
-    /// `out` whatever blocks it fills.
-    pub fn record(&mut self, rec: &[u8], out: &mut Vec<u8>) {
-        if !self.block.is_empty() && self.block.len() + rec.len() > BLOCK_DATA {
-            self.flush(out);
+impl BlockFiller {
+    /// Whether a record of `len` bytes closes the current block first.
+    pub fn starts_new_block(&self, len: usize) -> bool {
+        !self.block.is_empty() && self.block.len() + len > BLOCK_DATA
+    }
+
+    /// Adds one record (its 4-byte length included).
+    pub fn record(&mut self, rec: &[u8], mut full: impl FnMut(&[u8])) {
+        if self.starts_new_block(rec.len()) {
+            self.finish(&mut full);
         }
-        let mut rest = rec;
+        self.bytes(rec, full);
+    }
+
+    /// Adds bytes regardless of record boundaries: blocks are cut only
+    /// when full.
+    pub fn bytes(&mut self, mut rest: &[u8], mut full: impl FnMut(&[u8])) {
         while !rest.is_empty() {
             let n = (BLOCK_DATA - self.block.len()).min(rest.len());
             self.block.extend_from_slice(&rest[..n]);
             rest = &rest[n..];
             if self.block.len() == BLOCK_DATA {
-                self.flush(out);
+                self.finish(&mut full);
             }
         }
     }
 
-    /// Compresses the partial block, if any.
-    pub fn flush(&mut self, out: &mut Vec<u8>) {
+    /// Closes the partial block, if any.
+    pub fn finish(&mut self, mut full: impl FnMut(&[u8])) {
         if !self.block.is_empty() {
-            self.compressor.block(&self.block, out);
+            full(&self.block);
             self.block.clear();
         }
     }
@@ -159,6 +170,39 @@ impl<'c> BlockCutter<'c> {
     /// Uncompressed bytes in the current block.
     pub fn in_block(&self) -> usize {
         self.block.len()
+    }
+}
+
+/// A [`BlockFiller`] whose blocks are compressed as they fill.
+pub struct BlockCutter<'c> {
+    compressor: &'c mut BlockCompressor,
+    filler: BlockFiller,
+}
+
+impl<'c> BlockCutter<'c> {
+    pub fn new(compressor: &'c mut BlockCompressor) -> Self {
+        BlockCutter {
+            compressor,
+            filler: BlockFiller::default(),
+        }
+    }
+
+    /// Adds one record (its 4-byte length included), compressing into
+    /// `out` whatever blocks it fills.
+    pub fn record(&mut self, rec: &[u8], out: &mut Vec<u8>) {
+        let compressor = &mut *self.compressor;
+        self.filler.record(rec, |b| compressor.block(b, out));
+    }
+
+    /// Compresses the partial block, if any.
+    pub fn flush(&mut self, out: &mut Vec<u8>) {
+        let compressor = &mut *self.compressor;
+        self.filler.finish(|b| compressor.block(b, out));
+    }
+
+    /// Uncompressed bytes in the current block.
+    pub fn in_block(&self) -> usize {
+        self.filler.in_block()
     }
 }
 

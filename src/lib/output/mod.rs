@@ -62,6 +62,20 @@ pub fn run_on_pool(chores: &dyn Chores) {
     });
 }
 
+/// Moves whole lines from the front of `pending` to `queue`, in pieces
+/// of about `size` bytes (each cut after the first newline from `size`
+/// on), so that jobs are cut from the text alone, not from how the
+/// pipeline pieced it.
+fn cut_jobs(pending: &mut Vec<u8>, size: usize, mut queue: impl FnMut(Vec<u8>)) {
+    while pending.len() >= size {
+        let Some(nl) = memchr::memchr(b'\n', &pending[size - 1..]) else {
+            break;
+        };
+        let rest = pending.split_off(size + nl);
+        queue(std::mem::replace(pending, rest));
+    }
+}
+
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

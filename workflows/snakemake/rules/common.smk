@@ -4,6 +4,7 @@ import re
 
 OUTPUT_FORMATS = ("sam", "bam")
 OUTPUT_MODES = ("scatter", "mem")
+SORT_ORDERS = ("none", "coordinate", "queryname")
 
 
 wildcard_constraints:
@@ -18,6 +19,11 @@ def _check_config():
         raise ValueError("config: set threads with `threads`, not -t in `extra`")
     if config.get("format") not in OUTPUT_FORMATS:
         raise ValueError(f"config: format must be one of {OUTPUT_FORMATS}")
+    sort = config.get("sort", "none")
+    if sort not in SORT_ORDERS:
+        raise ValueError(f"config: sort must be one of {SORT_ORDERS}")
+    if sort != "none" and config.get("format") != "bam":
+        raise ValueError("config: sorted output is BAM: set format: bam")
     for mode in config.get("outputs", []):
         if mode not in OUTPUT_MODES:
             raise ValueError(f"config: outputs must be among {OUTPUT_MODES}")
@@ -27,6 +33,18 @@ def _check_config():
 
 
 _check_config()
+
+
+def sort_options():
+    """`--sort` and its options for `ferrous emit`, from `sort` and
+    `sort_memory` (empty when unsorted); a coordinate sort writes the index."""
+    sort = config.get("sort", "none")
+    if sort == "none":
+        return ""
+    options = f"--sort {sort} --sort-memory {config.get('sort_memory', '768M')}"
+    if sort == "coordinate":
+        options += " --write-index"
+    return options
 
 
 def index_file():

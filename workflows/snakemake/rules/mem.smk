@@ -14,6 +14,7 @@ rule ferrous_mem:
     threads: config["threads"]
     params:
         extra=config["extra"],
-        sorting="none",
+        sorting="none" if config.get("sort", "none") == "none" else "samtools",
+        sort_order=config.get("sort", "coordinate"),
     wrapper:
         f"file:{workflow.basedir}/wrappers/ferrous/mem"

@@ -1,7 +1,8 @@
 # The scattered alignment: `ferrous split` cuts a sample's reads into batches
 # exactly as `ferrous mem` does (a checkpoint: the batches are known once it
 # ran), each stage runs once per batch as its own job, and `ferrous emit`
-# gathers all batches into one SAM or BAM (by the output's extension).
+# gathers all batches into one SAM or BAM (by the output's extension), sorted
+# and indexed when the configuration asks (`sort`).
 # Paired data: seed, chain, extend, pair, rescue; single-end data: seed,
 # chain, extend. Every command gets the same `extra` options (each batch
 # records their fingerprint). The index's ALT contig list (PREFIX.alt) is an
@@ -120,6 +121,7 @@ rule ferrous_emit:
     params:
         extra=config["extra"],
         idx=index_prefix,
+        sort=sort_options(),
     shell:
-        "ferrous emit {params.extra} -t {threads} -o {output} {params.idx} {input.batches}"
-        " 2> {log}"
+        "ferrous emit {params.extra} {params.sort} -t {threads} -o {output}"
+        " {params.idx} {input.batches} 2> {log}"

@@ -126,7 +126,8 @@ pub fn end_pos(rec: &[u8]) -> i64 {
 
 /// samtools' "natural" name order: names compare byte by byte, but runs
 /// of digits compare as numbers (leading zeros skipped; a longer run is
-/// larger); equal numbers with more leading zeros sort later.
+/// larger); of equal numbers, the one with more leading zeros sorts
+/// first (`a001`, `a01`, `a1`, as samtools sort -n orders them).
 pub fn strnum_cmp(a: &[u8], b: &[u8]) -> Ordering {
     let digit = |s: &[u8], i: usize| s.get(i).is_some_and(u8::is_ascii_digit);
     let (mut i, mut j) = (0, 0);
@@ -166,7 +167,7 @@ pub fn strnum_cmp(a: &[u8], b: &[u8]) -> Ordering {
             (true, false) => return Ordering::Greater,
             (false, true) => return Ordering::Less,
             // Equal numbers: the one that took more characters (leading
-            // zeros) sorts later.
+            // zeros) sorts first.
             (false, false) if i != j => return i.cmp(&j).reverse(),
             (false, false) => {}
         }
@@ -176,5 +177,90 @@ pub fn strnum_cmp(a: &[u8], b: &[u8]) -> Ordering {
         (true, _) => Ordering::Greater,
         (_, true) => Ordering::Less,
         _ => Ordering::Equal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use Ordering::*;
+
+    #[test]
+    fn names_compare_naturally_as_in_samtools() {
+        let cases: [(&str, &str, Ordering); 10] = [
+            ("a1", "a2", Less),
+            ("a10", "a9", Greater),
+            ("a1", "a01", Greater),
+            ("a001", "a01", Less),
+            ("a", "ab", Less),
+            ("r1:2", "r1:10", Less),
+            ("abc", "abd", Less),
+            ("x12y3", "x12y3", Equal),
+            ("x12y", "x12", Greater),
+            ("9", "a", Less),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(strnum_cmp(a.as_bytes(), b.as_bytes()), want, "{a} vs {b}");
+            assert_eq!(
+                strnum_cmp(b.as_bytes(), a.as_bytes()),
+                want.reverse(),
+                "{b} vs {a}"
+            );
+        }
+    }
+
+    proptest! {
+        /// A total order: antisymmetric and transitive, equal only when
+        /// the names are.
+        #[test]
+        fn strnum_cmp_is_a_total_order(
+            a in "[a0-2:]{0,6}", b in "[a0-2:]{0,6}", c in "[a0-2:]{0,6}"
+        ) {
+            let (a, b, c) = (a.as_bytes(), b.as_bytes(), c.as_bytes());
+            prop_assert_eq!(strnum_cmp(a, b), strnum_cmp(b, a).reverse());
+            prop_assert_eq!(strnum_cmp(a, b) == Equal, a == b);
+            if strnum_cmp(a, b) != Greater && strnum_cmp(b, c) != Greater {
+                prop_assert_ne!(strnum_cmp(a, c), Greater);
+            }
+        }
+    }
+
+    /// A record's fixed fields with `name`, for key tests.
+    fn record(tid: i32, pos: i32, flag: u16, name: &[u8]) -> Vec<u8> {
+        let mut r = vec![0u8; 36];
+        r[4..8].copy_from_slice(&tid.to_le_bytes());
+        r[8..12].copy_from_slice(&pos.to_le_bytes());
+        r[12] = name.len() as u8 + 1;
+        r[18..20].copy_from_slice(&flag.to_le_bytes());
+        r.extend_from_slice(name);
+        r.push(0);
+        r
+    }
+
+    #[test]
+    fn coordinate_keys_put_unplaced_last_and_forward_first() {
+        let key = |tid, pos, flag| SortOrder::Coordinate.primary(&record(tid, pos, flag, b"r"), 3);
+        assert!(key(0, 5, 0) < key(0, 5, 16));
+        assert!(key(0, 5, 16) < key(0, 6, 0));
+        assert!(key(0, i32::MAX - 1, 16) < key(1, -1, 0));
+        assert!(key(2, i32::MAX - 1, 16) < key(-1, -1, 0));
+        assert!(key(0, -1, 0) < key(0, 0, 0));
+    }
+
+    #[test]
+    fn queryname_keys_compare_names_then_mate_bits_then_input_order() {
+        let o = SortOrder::QueryName;
+        let (r1, r2) = (record(0, 9, 0x40, b"q10"), record(0, 1, 0x80, b"q10"));
+        let r3 = record(0, 1, 0x40, b"q9");
+        let k = |r: &[u8], ord| Key {
+            primary: o.primary(r, 1),
+            ord,
+        };
+        assert_eq!(o.cmp(k(&r1, 5), &r1, k(&r2, 1), &r2), Less);
+        assert_eq!(o.cmp(k(&r3, 9), &r3, k(&r1, 0), &r1), Less);
+        assert_eq!(o.cmp(k(&r1, 1), &r1, k(&r1, 2), &r1), Less);
+        assert_eq!(name(&r1), b"q10");
+        assert_eq!(end_pos(&r1), 10);
     }
 }

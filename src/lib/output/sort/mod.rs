@@ -356,9 +356,9 @@ impl<W: Write + Send> SortWriter<W> {
             drop(st);
             let opts = &shared.opts;
             let index = match opts.index {
-                Some(format) => {
-                    Some(IndexBuilder::new(format, shared.header.refs()).map_err(io::Error::other)?)
-                }
+                Some(format) => Some(
+                    IndexBuilder::new(format, shared.header.refs()).map_err(io::Error::other)?,
+                ),
                 None => None,
             };
             let mut out = SortedOut::new(&mut out, written, opts.level, index);
@@ -394,22 +394,163 @@ impl<W: Write + Send> Sink for SortWriter<W> {
         if let Some(e) = self.failed() {
             return Err(e);
         }
+        let mut pending = std::mem::take(&mut self.pending);
         for text in texts {
-            self.pending.extend_from_slice(&text);
-            let size = self.job_text;
-            while self.pending.len() >= size {
-                let Some(nl) = memchr::memchr(b'\n', &self.pending[size - 1..]) else {
-                    break;
-                };
-                let rest = self.pending.split_off(size + nl);
-                let job = std::mem::replace(&mut self.pending, rest);
-                self.queue(job);
-            }
+            pending.extend_from_slice(&text);
+            super::cut_jobs(&mut pending, self.job_text, |job| self.queue(job));
         }
+        self.pending = pending;
         Ok(())
     }
 
     fn chores(&self) -> Option<Arc<dyn Chores>> {
         Some(self.shared.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn the_header_is_rewritten_as_samtools_sort_rewrites_it() {
+        let bare = b"@SQ\tSN:a\tLN:10\n@PG\tID:bwa\n";
+        assert_eq!(
+            sorted_header(bare, SortOrder::Coordinate),
+            b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:a\tLN:10\n@PG\tID:bwa\n"
+        );
+        let hd = b"@HD\tVN:1.5\tSO:unsorted\tGO:query\n@SQ\tSN:a\tLN:10\n";
+        assert_eq!(
+            sorted_header(hd, SortOrder::QueryName),
+            b"@HD\tVN:1.5\tSO:queryname\n@SQ\tSN:a\tLN:10\n"
+        );
+        assert_eq!(
+            sorted_header(b"@HD\tVN:1.4\n", SortOrder::Coordinate),
+            b"@HD\tVN:1.4\tSO:coordinate\n"
+        );
+    }
+
+    #[test]
+    fn memory_sizes_parse_as_samtools_takes_them() {
+        assert_eq!(parse_memory("768M"), Some(768 << 20));
+        assert_eq!(parse_memory("2g"), Some(2 << 30));
+        assert_eq!(parse_memory("64K"), Some(64 << 10));
+        assert_eq!(parse_memory("1000"), Some(1000));
+        for bad in ["", "M", "0", "1.5G", "-1M", "lots"] {
+            assert_eq!(parse_memory(bad), None, "{bad}");
+        }
+    }
+
+    const HEADER: &[u8] = b"@SQ\tSN:c1\tLN:100000\n@SQ\tSN:c2\tLN:5000\n";
+
+    /// Lines with many ties (same position and strand) and unplaced reads.
+    fn lines() -> Vec<String> {
+        (0..6000)
+            .map(|i: u32| {
+                let h = i.wrapping_mul(2_654_435_761);
+                let (contig, flag) = match h % 7 {
+                    0 => ("*", 4),
+                    1 => ("c2", 16),
+                    _ => ("c1", if h.is_multiple_of(3) { 16 } else { 0 }),
+                };
+                let pos = if contig == "*" { 0 } else { h % 50 + 1 };
+                let cigar = if contig == "*" { "*" } else { "10M" };
+                format!("r{}\t{flag}\t{contig}\t{pos}\t60\t{cigar}\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tXI:i:{i}\n", h % 300)
+            })
+            .collect()
+    }
+
+    /// Sorts `lines` with `memory` bytes, feeding them in pieces and
+    /// running the chores as the pipeline would; gives the BAM, the spill
+    /// count, and leaves the temporary directory to check.
+    fn sort(
+        lines: &[String],
+        order: SortOrder,
+        memory: usize,
+        tmp: &std::path::Path,
+    ) -> (Vec<u8>, usize) {
+        let opts = SortOptions {
+            order,
+            memory,
+            tmp_dir: tmp.to_path_buf(),
+            tmp_stem: "t.bam".into(),
+            threads: 2,
+            level: Level::new(1).unwrap(),
+            index: None,
+        };
+        let mut w = SortWriter::new(Vec::new(), HEADER, opts).unwrap();
+        let chores = w.chores().unwrap();
+        for piece in lines.chunks(97) {
+            w.put(vec![piece.concat().into_bytes()]).unwrap();
+            chores.run();
+        }
+        let done = w.finish().unwrap();
+        (done.out, done.runs)
+    }
+
+    /// A decoded record: name, flag, tid, pos, the end of its XI tag.
+    type Fields = (Vec<u8>, u16, i32, i32, Vec<u8>);
+
+    /// The records of a BAM, decoded.
+    fn records(bam: &[u8]) -> Vec<Fields> {
+        let mut data = Vec::new();
+        noodles_bgzf::io::Reader::new(bam)
+            .read_to_end(&mut data)
+            .unwrap();
+        let l_text = u32::from_le_bytes(data[4..8].try_into().unwrap()) as usize;
+        let mut at = 8 + l_text;
+        let n_ref = u32::from_le_bytes(data[at..at + 4].try_into().unwrap());
+        at += 4;
+        for _ in 0..n_ref {
+            let l = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+            at += 8 + l;
+        }
+        let mut out = Vec::new();
+        while at < data.len() {
+            let len = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+            let rec = &data[at..at + 4 + len];
+            out.push((
+                key::name(rec).to_vec(),
+                key::flag(rec),
+                key::tid(rec),
+                key::pos(rec),
+                rec[rec.len() - 3..].to_vec(),
+            ));
+            at += 4 + len;
+        }
+        out
+    }
+
+    #[test]
+    fn spilled_runs_merge_into_the_order_of_a_stable_sort() {
+        let lines = lines();
+        for order in [SortOrder::Coordinate, SortOrder::QueryName] {
+            let dir = tempfile::tempdir().unwrap();
+            let (whole, runs) = sort(&lines, order, 1 << 30, dir.path());
+            assert_eq!(runs, 0);
+            let (spilled, runs) = sort(&lines, order, 16 << 10, dir.path());
+            assert!(runs > 10, "{runs} runs");
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+            let got = records(&spilled);
+            assert_eq!(got, records(&whole));
+            // A stable sort of the input by samtools' key.
+            let mut want = records(&sort(&lines, order, 1 << 30, dir.path()).0);
+            want.sort_by(|a, b| match order {
+                SortOrder::Coordinate => {
+                    let t = |r: &Fields| (r.2 as u32, r.3, r.1 & 16);
+                    t(a).cmp(&t(b))
+                }
+                SortOrder::QueryName => {
+                    strnum_cmp_names(&a.0, &b.0).then((a.1 & 0xc0).cmp(&(b.1 & 0xc0)))
+                }
+            });
+            assert_eq!(got, want, "{order:?}");
+            assert_eq!(got.len(), lines.len());
+        }
+    }
+
+    fn strnum_cmp_names(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        key::strnum_cmp(a, b)
     }
 }

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::key;
 use crate::output::bam_index::{BamIndex, IndexBuilder};
-use crate::output::bgzf::{BlockCompressor, Level, BLOCK_DATA, EOF};
+use crate::output::bgzf::{BlockCompressor, BlockFiller, Level, EOF};
 
 /// Blocks compressed together, per thread of the pool.
 const BATCH_PER_THREAD: usize = 16;
@@ -53,7 +53,7 @@ pub struct SortedOut<W> {
     written: u64,
     /// Full blocks waiting to be compressed, and the one being filled.
     batch: Vec<Vec<u8>>,
-    block: Vec<u8>,
+    filler: BlockFiller,
     batch_size: usize,
     /// Blocks written before the batch.
     blocks_done: u64,
@@ -72,7 +72,7 @@ impl<W: Write> SortedOut<W> {
             level,
             written,
             batch: Vec::new(),
-            block: Vec::with_capacity(BLOCK_DATA),
+            filler: BlockFiller::default(),
             batch_size: BATCH_PER_THREAD * rayon::current_num_threads(),
             blocks_done: 0,
             placed: Vec::new(),
@@ -83,50 +83,35 @@ impl<W: Write> SortedOut<W> {
 
     /// Adds one record (4-byte length first).
     pub fn record(&mut self, rec: &[u8]) -> io::Result<()> {
-        if !self.block.is_empty() && self.block.len() + rec.len() > BLOCK_DATA {
-            self.close_block();
-        }
         if self.index.is_some() {
-            let tid = key::tid(rec);
-            let flag = key::flag(rec);
+            let current = self.blocks_done + self.batch.len() as u64;
+            let (block, offset) = if self.filler.starts_new_block(rec.len()) {
+                (current + 1, 0)
+            } else {
+                (current, self.filler.in_block() as u32)
+            };
             self.placed.push(Placed {
-                block: self.blocks_done + self.batch.len() as u64,
-                offset: self.block.len() as u32,
-                tid,
+                block,
+                offset,
+                tid: key::tid(rec),
                 beg: i64::from(key::pos(rec)),
                 end: key::end_pos(rec),
-                mapped: flag & 0x4 == 0,
+                mapped: key::flag(rec) & 0x4 == 0,
             });
         }
-        let mut rest = rec;
-        while !rest.is_empty() {
-            let n = (BLOCK_DATA - self.block.len()).min(rest.len());
-            self.block.extend_from_slice(&rest[..n]);
-            rest = &rest[n..];
-            if self.block.len() == BLOCK_DATA {
-                self.close_block();
-            }
-        }
+        let batch = &mut self.batch;
+        self.filler.record(rec, |b| batch.push(b.to_vec()));
         if self.batch.len() >= self.batch_size {
             self.flush_batch()?;
         }
         Ok(())
     }
 
-    fn close_block(&mut self) {
-        let full = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_DATA));
-        self.batch.push(full);
-    }
-
     /// Compresses the full blocks in parallel, writes them, and gives the
     /// records placed so far their offsets.
     fn flush_batch(&mut self) -> io::Result<()> {
         let level = self.level;
-        let packed: Vec<Vec<u8>> = self
-            .batch
-            .par_iter()
-            .map(|b| compress(level, b))
-            .collect();
+        let packed: Vec<Vec<u8>> = self.batch.par_iter().map(|b| compress(level, b)).collect();
         let mut addrs = Vec::with_capacity(packed.len() + 1);
         for p in &packed {
             addrs.push(self.written);
@@ -156,9 +141,8 @@ impl<W: Write> SortedOut<W> {
     /// Writes what is left and the EOF block; gives back the writer and
     /// the index.
     pub fn finish(mut self) -> io::Result<(W, Option<BamIndex>)> {
-        if !self.block.is_empty() {
-            self.close_block();
-        }
+        let batch = &mut self.batch;
+        self.filler.finish(|b| batch.push(b.to_vec()));
         self.flush_batch()?;
         // The end of the last record: where the EOF block starts.
         let end = self.written << 16;

@@ -15,7 +15,7 @@ use rayon::slice::ParallelSliceMut;
 
 use super::key::{Key, SortOrder};
 use crate::cleanup::TempFile;
-use crate::output::bgzf::{BlockCompressor, Level, BLOCK_DATA, EOF};
+use crate::output::bgzf::{BlockCompressor, BlockFiller, Level, EOF};
 
 /// A record's place in a run: its key and where its bytes are.
 #[derive(Debug, Clone, Copy)]
@@ -57,13 +57,12 @@ impl RunBuffer {
     pub fn add(&mut self, chunk: Chunk) {
         self.bytes += chunk.size();
         let c = self.chunks.len() as u32;
-        self.entries
-            .extend(chunk.keys.iter().map(|&(k, at)| Entry {
-                primary: k.primary,
-                ord: k.ord,
-                chunk: c,
-                at,
-            }));
+        self.entries.extend(chunk.keys.iter().map(|&(k, at)| Entry {
+            primary: k.primary,
+            ord: k.ord,
+            chunk: c,
+            at,
+        }));
         self.chunks.push(chunk.data);
     }
 
@@ -120,30 +119,18 @@ impl RunBuffer {
         {
             let mut out = BufWriter::with_capacity(1 << 20, file.file());
             let mut compressor = BlockCompressor::new(Level::new(1).expect("a level"));
-            let mut block = Vec::with_capacity(BLOCK_DATA);
+            let mut filler = BlockFiller::default();
             let mut packed = Vec::new();
             for e in &self.entries {
-                let rec = self.record(e);
-                let ord = e.ord.to_le_bytes();
-                for piece in [&ord[..], rec] {
-                    let mut rest = piece;
-                    while !rest.is_empty() {
-                        let n = (BLOCK_DATA - block.len()).min(rest.len());
-                        block.extend_from_slice(&rest[..n]);
-                        rest = &rest[n..];
-                        if block.len() == BLOCK_DATA {
-                            packed.clear();
-                            compressor.block(&block, &mut packed);
-                            out.write_all(&packed).map_err(named)?;
-                            block.clear();
-                        }
-                    }
+                for piece in [&e.ord.to_le_bytes()[..], self.record(e)] {
+                    filler.bytes(piece, |b| compressor.block(b, &mut packed));
+                }
+                if packed.len() >= 1 << 16 {
+                    out.write_all(&packed).map_err(named)?;
+                    packed.clear();
                 }
             }
-            packed.clear();
-            if !block.is_empty() {
-                compressor.block(&block, &mut packed);
-            }
+            filler.finish(|b| compressor.block(b, &mut packed));
             packed.extend_from_slice(&EOF);
             out.write_all(&packed).map_err(named)?;
             out.flush().map_err(named)?;
@@ -209,7 +196,9 @@ impl Source<'_> {
                     Ok(true) => {}
                     Err(e) => return Err(io::Error::new(e.kind(), format!("{name}: {e}"))),
                 }
-                let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("{name}: {what}"));
+                let bad = |what: &str| {
+                    io::Error::new(io::ErrorKind::InvalidData, format!("{name}: {what}"))
+                };
                 let mut len = [0u8; 4];
                 if !read_full(reader, &mut len).map_err(|_| bad("cut short"))? {
                     return Err(bad("cut short"));
@@ -221,7 +210,9 @@ impl Source<'_> {
                 rec.clear();
                 rec.extend_from_slice(&len);
                 rec.resize(4 + n, 0);
-                reader.read_exact(&mut rec[4..]).map_err(|_| bad("cut short"))?;
+                reader
+                    .read_exact(&mut rec[4..])
+                    .map_err(|_| bad("cut short"))?;
                 *key = Key {
                     primary: order.primary(rec, n_ref),
                     ord: u64::from_le_bytes(ord),
@@ -281,13 +272,17 @@ pub fn merge(
             _ => false,
         }
     };
-    let mut heap: Vec<usize> = (0..sources.len()).filter(|&i| sources[i].head().is_some()).collect();
+    let mut heap: Vec<usize> = (0..sources.len())
+        .filter(|&i| sources[i].head().is_some())
+        .collect();
     // Heapify.
     for i in (0..heap.len() / 2).rev() {
         sift_down(&mut heap, i, |a, b| less(&sources, a, b));
     }
     while let Some(&top) = heap.first() {
-        let (_, rec) = sources[top].head().expect("sources in the heap have records");
+        let (_, rec) = sources[top]
+            .head()
+            .expect("sources in the heap have records");
         each(rec)?;
         sources[top].advance(order, n_ref)?;
         if sources[top].head().is_none() {

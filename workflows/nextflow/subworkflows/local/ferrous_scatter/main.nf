@@ -63,5 +63,7 @@ workflow FERROUS_SCATTER {
 
     emit:
     sam      = FERROUS_EMIT.out.sam // channel: [ val(meta), path(sam) ]
+    bam      = FERROUS_EMIT.out.bam // channel: [ val(meta), path(bam) ] (sorted: ext.args --sort)
+    csi      = FERROUS_EMIT.out.csi // channel: [ val(meta), path(csi) ] (--write-index)
     versions = ch_versions          // channel: [ path(versions.yml) ]
 }

@@ -10,17 +10,21 @@ input.idx:   the index: PREFIX.fmi from `ferrous index -p PREFIX`, or bwa's
              PREFIX.alt, which ferrous reads as bwa mem does.
 input.ref:   the reference FASTA, for CRAM output (optional).
 output[0]:   SAM, BAM or CRAM, by its extension; output.idx (optional): its
-             index, written by samtools (--write-index).
+             index (.csi or .bai; .crai for CRAM).
 params.extra:      options of `ferrous mem` (bwa mem's), e.g. r"-R '@RG\\tID:s\\tSM:s'"
-params.sorting:    "none" (default: aligner order) or "samtools"
+params.sorting:    "none" (default: aligner order) or "samtools" (sorted as
+                   `samtools sort` sorts)
 params.sort_order: "coordinate" (default) or "queryname", with sorting="samtools"
 params.sort_extra: more options of `samtools sort`
 threads:           ferrous -t; samtools gets --threads (threads - 1)
 log:               standard error of ferrous and samtools.
 
-Unsorted SAM or BAM without an index is written by ferrous itself (under a
-temporary name, renamed when complete); otherwise ferrous hands samtools
-uncompressed BAM. The alignments are bwa mem 0.7.17's; add `--bwa-output
+ferrous writes SAM and BAM itself (under a temporary name, renamed when
+complete), sorted BAM too (`--sort`, in the order samtools sort gives, with
+its index: `--write-index`); `-m SIZE` in sort_extra (samtools' memory per
+thread) becomes `--sort-memory` of SIZE times the threads, the temporary
+files go to a directory of their own. Only CRAM, or other sort_extra
+options, go through samtools: ferrous hands it uncompressed BAM. The alignments are bwa mem 0.7.17's; add `--bwa-output
 0.7.19` to params.extra for the header and MQ tags of bwa 0.7.19 (the bwa of
 bio/bwa/mem's environment).
 """
@@ -113,8 +117,49 @@ threads = snakemake.threads
 mem = shlex.join(["ferrous", "mem", "-t", str(threads)])
 mem += f" {extra} " + shlex.join([prefix, *reads])
 
+
+def ferrous_sort_args(sort_extra):
+    """ferrous's options for sort_extra, or None when it has options only
+    samtools takes. samtools' -m is per thread, ferrous's --sort-memory for
+    all threads."""
+    words = shlex.split(sort_extra)
+    if not words:
+        return []
+    if len(words) == 2 and words[0] == "-m":
+        size = words[1]
+        suffixes = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+        scale = suffixes.get(size[-1:].lower(), 1)
+        number = size[:-1] if scale > 1 else size
+        if number.isdigit():
+            total = int(number) * scale * max(threads, 1)
+            return ["--sort-memory", f"{total // 1024}K"]
+    return None
+
+
+sort_args = ferrous_sort_args(sort_extra) if sorting == "samtools" else None
+index_ext = os.path.splitext(out_idx)[1].lstrip(".").lower() if out_idx else ""
+if out_idx and sorting == "samtools" and sort_order != "coordinate":
+    raise ValueError("output.idx: only coordinate-sorted output can be indexed")
+
 if sorting == "none" and out_format in ("sam", "bam") and not out_idx:
     shell("({mem} -o {out:q}) {log}")
+elif (
+    sorting == "samtools"
+    and out_format == "bam"
+    and sort_args is not None
+    and index_ext in ("", "csi", "bai")
+):
+    # ferrous writes the index as OUT.csi or OUT.bai; moved if named otherwise.
+    written_idx = f"{out}.{index_ext}" if out_idx else ""
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(out) or ".") as tmpdir:
+        args = ["--sort", sort_order, "--tmp-dir", tmpdir, *sort_args]
+        if out_idx:
+            args.append(f"--write-index={index_ext}")
+        args += ["-o", out]
+        sort_command = shlex.join(args)
+        shell("({mem} {sort_command}) {log}")
+    if out_idx and os.path.abspath(written_idx) != os.path.abspath(out_idx):
+        os.replace(written_idx, out_idx)
 else:
     mem += " --output-fmt bam -l 0"
     # OUT##idx##IDX names the index file (htslib's syntax).

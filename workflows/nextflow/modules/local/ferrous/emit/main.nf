@@ -10,7 +10,9 @@ process FERROUS_EMIT {
     tuple val(meta2), path(index)
 
     output:
-    tuple val(meta), path("*.sam"), emit: sam
+    tuple val(meta), path("*.sam"), emit: sam, optional: true
+    tuple val(meta), path("*.bam"), emit: bam, optional: true
+    tuple val(meta), path("*.csi"), emit: csi, optional: true
     path "versions.yml"           , emit: versions
 
     when:
@@ -19,6 +21,8 @@ process FERROUS_EMIT {
     script:
     def args   = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
+    // `--sort ORDER` (and `--write-index`) in ext.args: sorted BAM.
+    def extension = args.contains("--sort") || args.contains("--output-fmt bam") ? "bam" : "sam"
     """
     INDEX=\$(find -L ./ -name "*.fmi" | sed 's/\\.fmi\$//')
 
@@ -26,7 +30,7 @@ process FERROUS_EMIT {
         emit \\
         $args \\
         -t $task.cpus \\
-        -o ${prefix}.sam \\
+        -o ${prefix}.${extension} \\
         \$INDEX \\
         $batches
 
@@ -37,9 +41,11 @@ process FERROUS_EMIT {
     """
 
     stub:
+    def args   = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
+    def extension = args.contains("--sort") || args.contains("--output-fmt bam") ? "bam" : "sam"
     """
-    touch ${prefix}.sam
+    touch ${prefix}.${extension}
 
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":

@@ -9,9 +9,11 @@
 // pick the output format as for BWA_MEM: BAM by default, SAM with
 // `--output-fmt sam`, CRAM with `--output-fmt cram` (or `-O cram` when
 // sorting, `-C` when not; the reference is the fasta input), an index beside
-// it with `--write-index` (.csi, .crai). Unsorted SAM or BAM without other
-// samtools options is written by ferrous itself; otherwise ferrous hands
-// samtools uncompressed BAM.
+// it with `--write-index` (.csi, .crai). ferrous writes SAM and BAM itself,
+// sorted BAM too (sort_bam true: `ferrous mem --sort coordinate`, or
+// queryname with `-n` in ext.args2; `--write-index` gives PREFIX.bam.csi; the
+// order is samtools sort's). Only CRAM, or other samtools options, go through
+// samtools: ferrous hands it uncompressed BAM.
 process FERROUS_MEM {
     tag "$meta.id"
     label 'process_high'
@@ -49,12 +51,21 @@ process FERROUS_MEM {
         error "FERROUS_MEM: CRAM output needs the reference FASTA (the fasta input)"
     }
     def reference = extension == "cram" ? "--reference ${fasta}" : ""
-    def ferrous_writes = !sort_bam && extension != "cram" &&
-        args2.replace("--output-fmt sam", "").replace("--output-fmt bam", "").trim() == ""
+    def args2_left = args2.replace("--output-fmt sam", "").replace("--output-fmt bam", "").trim()
+    def ferrous_writes = !sort_bam && extension != "cram" && args2_left == ""
+    // Sorted BAM from ferrous when args2 asks for nothing else than the
+    // order (-n) and the index (--write-index).
+    def sort_words = args2_left.tokenize(' ')
+    def ferrous_sorts = sort_bam && extension == "bam" &&
+        sort_words.every { word -> word in [ '-n', '--write-index' ] }
+    def sort_order = sort_words.contains('-n') ? 'queryname' : 'coordinate'
+    def write_index = sort_words.contains('--write-index') ? '--write-index' : ''
     def output = ferrous_writes
         ? "-o ${prefix}.${extension}"
+        : ferrous_sorts
+        ? "--sort ${sort_order} ${write_index} -o ${prefix}.bam"
         : "--output-fmt bam -l 0 | samtools ${sort_bam ? 'sort' : 'view -h'} ${args2} ${reference} --threads ${task.cpus} -o ${prefix}.${extension} -"
-    def samtools_version = ferrous_writes ? "" : "samtools: \$(samtools --version | sed '1!d; s/^samtools //')"
+    def samtools_version = ferrous_writes || ferrous_sorts ? "" : "samtools: \$(samtools --version | sed '1!d; s/^samtools //')"
     """
     # The index: PREFIX.fmi (ferrous index), else bwa's files PREFIX.amb etc.
     INDEX=\$(find -L ./ -name "*.fmi" | sed 's/\\.fmi\$//')
