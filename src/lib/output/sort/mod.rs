@@ -271,6 +271,9 @@ pub struct SortWriter<W> {
     out: W,
     /// Compressed bytes written (the header).
     written: u64,
+    /// The index's builder, when one was asked for (made before the run,
+    /// so that a reference too long for the format is refused at once).
+    index: Option<IndexBuilder>,
     /// SAM text per job: [`JOB_TEXT`], less when memory is short, so that
     /// a run holds many jobs.
     job_text: usize,
@@ -281,6 +284,12 @@ impl<W: Write + Send> SortWriter<W> {
     /// samtools sort rewrites it) and gets ready for records.
     pub fn new(mut out: W, text: &[u8], opts: SortOptions) -> io::Result<Self> {
         let header = BamHeader::from_sam(text).map_err(io::Error::other)?;
+        let index = match opts.index {
+            Some(format) => {
+                Some(IndexBuilder::new(format, header.refs()).map_err(io::Error::other)?)
+            }
+            None => None,
+        };
         let text = sorted_header(text, opts.order);
         let mut compressor = BlockCompressor::new(opts.level);
         let mut block = Vec::new();
@@ -303,6 +312,7 @@ impl<W: Write + Send> SortWriter<W> {
             next_seq: 0,
             out,
             written: block.len() as u64,
+            index,
             job_text,
         })
     }
@@ -332,6 +342,7 @@ impl<W: Write + Send> SortWriter<W> {
             shared,
             mut out,
             written,
+            index,
             ..
         } = self;
         let pool = rayon::ThreadPoolBuilder::new()
@@ -355,20 +366,21 @@ impl<W: Write + Send> SortWriter<W> {
             let spilled = std::mem::take(&mut st.spilled);
             drop(st);
             let opts = &shared.opts;
-            let index = match opts.index {
-                Some(format) => Some(
-                    IndexBuilder::new(format, shared.header.refs()).map_err(io::Error::other)?,
-                ),
-                None => None,
-            };
             let mut out = SortedOut::new(&mut out, written, opts.level, index);
             memory.par_sort(opts.order);
             let runs = spilled.len();
             let mut records = 0u64;
-            run::merge(opts.order, shared.n_ref, &memory, spilled, |rec| {
-                records += 1;
-                out.record(rec)
-            })?;
+            if spilled.is_empty() {
+                for rec in memory.records() {
+                    records += 1;
+                    out.record(rec)?;
+                }
+            } else {
+                run::merge(opts.order, shared.n_ref, &memory, spilled, |rec| {
+                    records += 1;
+                    out.record(rec)
+                })?;
+            }
             let (_, index) = out.finish()?;
             Ok::<_, io::Error>((index, records, runs))
         })?;
@@ -381,11 +393,10 @@ impl<W: Write + Send> SortWriter<W> {
     }
 
     fn failed(&self) -> Option<io::Error> {
-        let mut st = self.shared.state();
+        let st = self.shared.state();
         st.error
             .as_ref()
             .map(|e| io::Error::new(e.kind(), e.to_string()))
-            .inspect(|_| st.to_spill.clear())
     }
 }
 
@@ -548,6 +559,29 @@ mod tests {
             assert_eq!(got, want, "{order:?}");
             assert_eq!(got.len(), lines.len());
         }
+    }
+
+    #[test]
+    fn a_reference_too_long_for_bai_is_refused_before_any_record() {
+        let opts = SortOptions {
+            order: SortOrder::Coordinate,
+            memory: DEFAULT_MEMORY,
+            tmp_dir: std::env::temp_dir(),
+            tmp_stem: "t.bam".into(),
+            threads: 1,
+            level: Level::DEFAULT,
+            index: Some(IndexFormat::Bai),
+        };
+        let long = b"@SQ\tSN:big\tLN:600000000\n";
+        let err = SortWriter::new(Vec::new(), long, opts.clone())
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("big"), "{err}");
+        let csi = SortOptions {
+            index: Some(IndexFormat::Csi),
+            ..opts
+        };
+        assert!(SortWriter::new(Vec::new(), long, csi).is_ok());
     }
 
     fn strnum_cmp_names(a: &[u8], b: &[u8]) -> std::cmp::Ordering {

@@ -102,6 +102,11 @@ impl RunBuffer {
         self.entries = entries;
     }
 
+    /// The records in entry order.
+    pub fn records(&self) -> impl Iterator<Item = &[u8]> {
+        self.entries.iter().map(|e| self.record(e))
+    }
+
     fn cmp(&self, order: SortOrder, a: &Entry, b: &Entry) -> Ordering {
         order.cmp(Self::key(a), self.record(a), Self::key(b), self.record(b))
     }
