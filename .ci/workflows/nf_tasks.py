@@ -246,6 +246,7 @@ def tag_set(record):
 
 # FERROUS_MEM's outputs as nf-core BWA_MEM's sort_bam and ext.args2 choose
 # them: (name, sort_bam, ext.args2, files, through samtools, @HD sort order).
+# ferrous sorts BAM itself unless ext.args2 has other samtools options.
 MEM_OUTPUTS = [
     ("bam", False, "", ["small.bam"], False, None),
     ("view", False, "--no-PG", ["small.bam"], True, None),
@@ -254,10 +255,18 @@ MEM_OUTPUTS = [
         True,
         "--write-index",
         ["small.bam", "small.bam.csi"],
+        False,
+        "coordinate",
+    ),
+    ("queryname", True, "-n", ["small.bam"], False, "queryname"),
+    (
+        "sorted-samtools",
+        True,
+        "-l 1 --write-index",
+        ["small.bam", "small.bam.csi"],
         True,
         "coordinate",
     ),
-    ("queryname", True, "-n", ["small.bam"], True, "queryname"),
     ("cram", False, "--output-fmt cram", ["small.cram"], True, None),
 ]
 

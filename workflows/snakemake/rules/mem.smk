@@ -15,6 +15,6 @@ rule ferrous_mem:
     params:
         extra=config["extra"],
         sorting="none" if config.get("sort", "none") == "none" else "samtools",
-        sort_order=config.get("sort", "coordinate"),
+        sort_order="queryname" if config.get("sort") == "queryname" else "coordinate",
     wrapper:
         f"file:{workflow.basedir}/wrappers/ferrous/mem"
