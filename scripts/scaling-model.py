@@ -22,7 +22,8 @@ simulates it:
 * a paired batch: all N workers take its alignment tasks in order; barrier;
   the insert-size model on one thread while the others wait; the pair tasks
   in order, their text handed on in order in groups of 32 tasks to the
-  writer through a queue of 4 groups (a worker blocks while it is full);
+  writer through a queue of 30 MiB of text per worker (a worker blocks
+  while a group does not fit; src/lib/output/sam.rs);
   barrier. A single-end batch has one phase of tasks;
 * the writer thread writes each group;
 * every thread that has work shares the C cores (default N) equally.
@@ -43,7 +44,7 @@ import json
 import sys
 from collections import defaultdict
 
-TEXT_QUEUE = 4  # groups waiting for the writer (pipeline.rs)
+TEXT_BYTES_PER_THREAD = 30 << 20  # text waiting for the writer, per -t (output/sam.rs)
 GROUP_TASKS = 32  # tasks' texts per group (PAIR_GROUP, TextGroups::PIECES)
 AHEAD_MIB = 5  # decoded MiB a decoder thread runs ahead (4 queued + 1)
 SIMULATED_BATCHES = 8  # batches simulated before extrapolating
@@ -110,6 +111,8 @@ class Profile:
             dec[e["tid"]][1] += e["args"].get("bytes", 0)
         self.decoders = [(c / self.reads, n / self.reads) for c, n in dec.values()]
         self.write_per_read = sum(cpu(e) for e in by["write"]) / self.reads
+        self.text_per_read = (sum(e["args"].get("bytes", 0) for e in by["write"])
+                              / self.reads) or 1.0
         self.insert_per_pair = (sum(b["insert_size"] for b in self.batches)
                                 / max(1, self.reads // 2))
         self.bookkeeping = sum(b["overhead"] for b in self.batches)
@@ -264,6 +267,8 @@ class Run:
         self.group_reads = 0
         self.group_tasks = 0
         self.wqueue = []
+        self.wqueue_reads = 0
+        self.budget_reads = TEXT_BYTES_PER_THREAD * n / profile.text_per_read
         self.writer_busy = False
         self.pending = None  # a group waiting for room in the writer's queue
         self.waiters = []  # workers waiting for the order lock meanwhile
@@ -389,13 +394,17 @@ class Run:
         is full, keeps it pending, calls `then` once it went in and returns
         False."""
         reads, self.group_reads, self.group_tasks = self.group_reads, 0, 0
-        if len(self.wqueue) < TEXT_QUEUE:
+        if self.fits(reads):
             self.wqueue.append(reads)
+            self.wqueue_reads += reads
             self.kick_writer()
             return True
         self.pending = reads
         self.waiters.insert(0, then)
         return False
+
+    def fits(self, reads):
+        return not self.wqueue or self.wqueue_reads + reads <= self.budget_reads
 
     def after_task(self):
         if self.qpos < len(self.queue):
@@ -422,11 +431,13 @@ class Run:
         if self.writer_busy or not self.wqueue:
             return
         reads = self.wqueue.pop(0)
+        self.wqueue_reads -= reads
         self.writer_busy = True
         self.sim.start(self.p.write_per_read * reads, self.written)
         # Room in the queue: the pending group goes in, waiting workers go on.
-        if self.pending is not None:
+        if self.pending is not None and self.fits(self.pending):
             self.wqueue.append(self.pending)
+            self.wqueue_reads += self.pending
             self.pending = None
             # One at a time: a worker may fill the queue again.
             while self.pending is None and self.waiters:

@@ -13,7 +13,7 @@ use ferrous::emit::header::BwaVersion;
 use ferrous::output::sort::{parse_memory, DEFAULT_MEMORY};
 use ferrous::output::{
     BamIndex, BamWriter, Format, IndexFormat, Level, SamWriter, Sink, SortOptions, SortOrder,
-    SortWriter,
+    SortWriter, SAM_TEXT_BYTES_PER_THREAD,
 };
 
 use crate::cli::OutputOpts;
@@ -35,6 +35,8 @@ pub struct OutputChoice {
     pub sort: Option<SortOptions>,
     /// Whether to log the sort's runs (bwa's `-v 3` and up).
     pub verbose: bool,
+    /// Bytes of SAM text that may wait for the writer (a default batch's).
+    pub text_budget: usize,
 }
 
 impl OutputChoice {
@@ -99,6 +101,7 @@ impl OutputChoice {
             version,
             sort,
             verbose: verbosity >= 3,
+            text_budget: SAM_TEXT_BYTES_PER_THREAD.saturating_mul(threads.max(1) as usize),
         })
     }
 
@@ -251,7 +254,7 @@ fn through_sink<T, W: Write + Send + 'static>(
     match choice.format {
         Format::Sam => {
             out.write_all(header).with_context(context)?;
-            let mut sink = SamWriter::new(out);
+            let mut sink = SamWriter::with_budget(out, choice.text_budget);
             let value = body(&mut sink).map_err(explain)?;
             Ok((value, sink.finish().with_context(context)?, None))
         }

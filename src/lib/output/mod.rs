@@ -2,7 +2,8 @@
 //! in output order, and hands it to a [`Sink`]; each output format is a
 //! sink of its own, so that the pipeline knows nothing of formats:
 //!
-//! * [`SamWriter`]: the text as it is, written by a thread of its own;
+//! * [`SamWriter`]: the text as it is, written by a thread of its own
+//!   (up to a batch's text may wait for it);
 //! * [`BamWriter`]: BAM, encoded and compressed on the pipeline's worker
 //!   threads ([`bam`] encodes records, [`bgzf`] compresses blocks);
 //! * [`SortWriter`]: sorted BAM ([`sort`]) in bounded memory, spilling
@@ -29,7 +30,7 @@ pub mod sort;
 pub use bam_index::{BamIndex, IndexFormat};
 pub use bam_writer::BamWriter;
 pub use bgzf::Level;
-pub use sam::SamWriter;
+pub use sam::{SamWriter, TEXT_BYTES_PER_THREAD as SAM_TEXT_BYTES_PER_THREAD};
 pub use sort::{SortOptions, SortOrder, SortWriter};
 
 /// The output of a run, fed SAM text in output order.

@@ -244,7 +244,7 @@ mod tests {
                 sink.put(vec![b'x'; 100]);
             }
         };
-        let mut out = SamWriter::new(Failing { ok: 2500 });
+        let mut out = SamWriter::with_budget(Failing { ok: 2500 }, 400);
         match overlapped(next, work, &mut out) {
             Err(Overlapped::Write(e)) => assert_eq!(e.to_string(), "disk full"),
             _ => panic!("the write error is reported"),
