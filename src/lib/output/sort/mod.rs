@@ -371,10 +371,8 @@ impl<W: Write + Send> SortWriter<W> {
             let runs = spilled.len();
             let mut records = 0u64;
             if spilled.is_empty() {
-                for rec in memory.records() {
-                    records += 1;
-                    out.record(rec)?;
-                }
+                records = memory.count() as u64;
+                out.all_records(memory.count(), |i| memory.get(i))?;
             } else {
                 run::merge(opts.order, shared.n_ref, &memory, spilled, |rec| {
                     records += 1;

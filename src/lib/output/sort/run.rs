@@ -102,9 +102,14 @@ impl RunBuffer {
         self.entries = entries;
     }
 
-    /// The records in entry order.
-    pub fn records(&self) -> impl Iterator<Item = &[u8]> {
-        self.entries.iter().map(|e| self.record(e))
+    /// The number of records.
+    pub fn count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The `i`th record in entry order.
+    pub fn get(&self, i: usize) -> &[u8] {
+        self.record(&self.entries[i])
     }
 
     fn cmp(&self, order: SortOrder, a: &Entry, b: &Entry) -> Ordering {
