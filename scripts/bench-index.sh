@@ -12,6 +12,7 @@
 #                        shared/bench/synth3g/bwa-index.time)
 #   OUT=DIR              where the indexes go (default: a temporary folder,
 #                        removed); the disk must hold one index at a time
+#   KEEP=PREFIX          keeps the last ferrous index built as PREFIX.fmi
 set -euo pipefail
 
 FERROUS=${FERROUS:-target/release/ferrous}
@@ -50,6 +51,7 @@ for ref in "$@"; do
         read -r wall cpu rss < <(measure "$FERROUS" index -t "$t" ${FERROUS_ARGS:-} -p "$work/ferrous" "$ref")
         row "$name" "ferrous -t $t" "$bases" "$wall" "$cpu" "$rss"
         grep -o 'blockwise build\|whole-text suffix array\|[0-9]* blocks planned' "$work/stderr.log" | tr '\n' ' ' >&2; echo >&2
+        if [ -n "${KEEP:-}" ]; then mv "$work/ferrous.fmi" "$KEEP.fmi"; fi
         rm -f "$work"/ferrous*
     done
     if [ -z "${NO_BWA:-}" ] && command -v bwa >/dev/null; then
