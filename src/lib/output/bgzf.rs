@@ -114,6 +114,12 @@ impl BlockCompressor {
     }
 }
 
+/// Whether a record of `len` bytes, after `filled` bytes of a block,
+/// closes that block first ([`BlockFiller`]'s rule, `bgzf_flush_try`).
+pub fn starts_new_block(filled: usize, len: usize) -> bool {
+    filled > 0 && filled + len > BLOCK_DATA
+}
+
 /// Fills blocks from a stream of BAM records where htslib cuts them: a
 /// record that would overflow the block starts a new one
 /// (`bgzf_flush_try`), and a record longer than a block is split at block
@@ -135,7 +141,7 @@ impl Default for BlockFiller {
 impl BlockFiller {
     /// Whether a record of `len` bytes closes the current block first.
     pub fn starts_new_block(&self, len: usize) -> bool {
-        !self.block.is_empty() && self.block.len() + len > BLOCK_DATA
+        starts_new_block(self.block.len(), len)
     }
 
     /// Adds one record (its 4-byte length included).

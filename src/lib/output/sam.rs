@@ -48,6 +48,12 @@ impl Shared {
     fn wait<'a>(&self, q: MutexGuard<'a, Queue>) -> MutexGuard<'a, Queue> {
         self.changed.wait(q).unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// No more groups will come: the writer ends once the queue is empty.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_all();
+    }
 }
 
 /// A [`Sink`] that writes the SAM text to `W` on a thread of its own.
@@ -95,13 +101,8 @@ impl<W: Write + Send + 'static> SamWriter<W> {
 
     /// Writes what is queued, flushes, and gives the writer back.
     pub fn finish(mut self) -> io::Result<W> {
-        self.close();
+        self.shared.close();
         self.join()
-    }
-
-    fn close(&self) {
-        self.shared.lock().closed = true;
-        self.shared.changed.notify_all();
     }
 
     fn join(&mut self) -> io::Result<W> {
@@ -166,8 +167,7 @@ impl<W: Write + Send + 'static> Sink for SamWriter<W> {
 
 impl<W> Drop for SamWriter<W> {
     fn drop(&mut self) {
-        self.shared.lock().closed = true;
-        self.shared.changed.notify_all();
+        self.shared.close();
         if let Some(w) = self.writer.take() {
             let _ = w.join();
         }

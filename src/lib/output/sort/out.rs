@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::key;
 use crate::output::bam_index::{BamIndex, IndexBuilder};
-use crate::output::bgzf::{BlockCompressor, BlockFiller, Level, BLOCK_DATA, EOF};
+use crate::output::bgzf::{starts_new_block, BlockCompressor, BlockFiller, Level, BLOCK_DATA, EOF};
 
 /// Blocks compressed together, per thread of the pool.
 const BATCH_PER_THREAD: usize = 16;
@@ -36,6 +36,20 @@ struct Placed {
     beg: i64,
     end: i64,
     mapped: bool,
+}
+
+impl Placed {
+    /// Record `rec`, starting at `offset` in block `block`.
+    fn at(rec: &[u8], block: u64, offset: u32) -> Placed {
+        Placed {
+            block,
+            offset,
+            tid: key::tid(rec),
+            beg: i64::from(key::pos(rec)),
+            end: key::end_pos(rec),
+            mapped: key::flag(rec) & 0x4 == 0,
+        }
+    }
 }
 
 thread_local! {
@@ -114,14 +128,7 @@ impl<W: Write> SortedOut<W> {
             } else {
                 (current, self.filler.in_block() as u32)
             };
-            self.placed.push(Placed {
-                block,
-                offset,
-                tid: key::tid(rec),
-                beg: i64::from(key::pos(rec)),
-                end: key::end_pos(rec),
-                mapped: key::flag(rec) & 0x4 == 0,
-            });
+            self.placed.push(Placed::at(rec, block, offset));
         }
         let batch = &mut self.batch;
         self.filler.record(rec, |b| batch.push(b.to_vec()));
@@ -176,19 +183,13 @@ impl<W: Write> SortedOut<W> {
         for i in 0..n {
             let r = rec(i);
             let len = r.len();
-            if fill > 0 && fill + len > BLOCK_DATA {
+            if starts_new_block(fill, len) {
                 cuts.push((i, 0));
                 fill = 0;
             }
             if self.index.is_some() {
-                self.placed.push(Placed {
-                    block: (cuts.len() - 1) as u64,
-                    offset: fill as u32,
-                    tid: key::tid(r),
-                    beg: i64::from(key::pos(r)),
-                    end: key::end_pos(r),
-                    mapped: key::flag(r) & 0x4 == 0,
-                });
+                self.placed
+                    .push(Placed::at(r, (cuts.len() - 1) as u64, fill as u32));
             }
             let mut off = 0;
             while off < len {
