@@ -4,7 +4,14 @@
 # is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked
+# The default build compiles ISA-L (gzip inflate): it needs nasm and
+# autotools, which build-deps.sh installs when it can; without them, the
+# zlib-rs inflate (same results, slower on gzip input).
+if bash scripts/build-deps.sh; then
+  cargo build --release --locked
+else
+  cargo build --release --locked --no-default-features
+fi
 bin=target/release/ferrous
 out=target/quickstart
 mkdir -p "$out"

@@ -16,9 +16,11 @@ simulates it:
   the trace's reads in order, so a batch at `-t N` holds the tasks of the
   reads it covers; `--pairs P` cycles the trace's reads to P pairs (a long
   input) instead of the run's own number;
-* one reader thread parses a batch while one decoder thread per gzip file
-  inflates it, a few MiB ahead at most; the reader holds the next batch
-  until the batch before it is done (a rendezvous: one batch ahead);
+* one reader thread cuts a batch while one decoder thread per gzip file
+  inflates it, a few MiB ahead at most, and (two mate files) one parser
+  thread per file parses it, a few chunks of records ahead at most; the
+  reader holds the next batch until the batch before it is done (a
+  rendezvous: one batch ahead);
 * a paired batch: all N workers take its alignment tasks in order; barrier;
   the insert-size model on one thread while the others wait; the pair tasks
   in order, their text handed on in order in groups of 32 tasks to the
@@ -47,6 +49,8 @@ from collections import defaultdict
 TEXT_BYTES_PER_THREAD = 30 << 20  # text waiting for the writer, per -t (output/sam.rs)
 GROUP_TASKS = 32  # tasks' texts per group (PAIR_GROUP, TextGroups::PIECES)
 AHEAD_MIB = 5  # decoded MiB a decoder thread runs ahead (4 queued + 1)
+PARSE_AHEAD_READS = 5 * 2048 * 2  # a parser thread's chunks ahead (4 queued + 1)
+# of 2048 records of its file, counted as reads of both mates (reads/pairs.rs)
 SIMULATED_BATCHES = 8  # batches simulated before extrapolating
 
 
@@ -109,7 +113,14 @@ class Profile:
         for e in by["decompress"]:
             dec[e["tid"]][0] += cpu(e)
             dec[e["tid"]][1] += e["args"].get("bytes", 0)
-        self.decoders = [(c / self.reads, n / self.reads) for c, n in dec.values()]
+        # Each input thread: (CPU per read, reads it may run ahead).
+        self.decoders = [(c / self.reads, AHEAD_MIB * (1 << 20) / (n / self.reads)
+                          if n else 0.0) for c, n in dec.values()]
+        par = defaultdict(float)
+        for e in by["parse_file"]:
+            par[e["tid"]] += cpu(e)
+        self.parsers = [(c / self.reads, PARSE_AHEAD_READS) for c in par.values()]
+        self.inputs = self.decoders + self.parsers
         self.write_per_read = sum(cpu(e) for e in by["write"]) / self.reads
         self.text_per_read = (sum(e["args"].get("bytes", 0) for e in by["write"])
                               / self.reads) or 1.0
@@ -148,6 +159,7 @@ class Profile:
             "bookkeeping_cpu_s": round(self.bookkeeping, 4),
             "parse_cpu_s": round(reading, 3),
             "decompress_cpu_s": [round(x, 3) for x in dec],
+            "parse_file_cpu_s": [round(c * self.reads, 3) for c, _ in self.parsers],
             "write_cpu_s": round(self.write_per_read * self.reads, 3),
             "worker_reads_per_s": round(self.reads / total_tasks) if total_tasks else None,
         }
@@ -253,7 +265,7 @@ class Run:
         self.reading = None
         self.read_parts = 0
         self.next_read = 0
-        self.ahead_done = [0.0] * len(profile.decoders)
+        self.ahead_done = [0.0] * len(profile.inputs)
         # Orchestrator and workers.
         self.state = "startup"
         self.busy_workers = 0
@@ -283,19 +295,19 @@ class Run:
         self.next_read += 1
         self.reading = j
         reads = sum(r for r, _, _ in self.batches[j])
-        self.read_parts = 1 + len(self.p.decoders)
+        self.read_parts = 1 + len(self.p.inputs)
         self.sim.start(self.p.parse_per_read * reads, self.read_part_done)
-        for k, (per_read, _) in enumerate(self.p.decoders):
+        for k, (per_read, _) in enumerate(self.p.inputs):
             rest = max(0.0, per_read * reads - self.ahead_done[k])
             self.ahead_done[k] = 0.0
             self.sim.start(rest, lambda k=k, j=j: self.decoded(k, j))
 
     def decoded(self, k, j):
         # The decoder runs ahead into the next batch, a few MiB at most.
-        per_read, bytes_per_read = self.p.decoders[k]
-        if j + 1 < len(self.batches) and bytes_per_read > 0:
+        per_read, ahead_reads = self.p.inputs[k]
+        if j + 1 < len(self.batches) and ahead_reads > 0:
             nxt = sum(r for r, _, _ in self.batches[j + 1])
-            ahead = min(nxt, AHEAD_MIB * (1 << 20) / bytes_per_read) * per_read
+            ahead = min(nxt, ahead_reads) * per_read
             self.ahead_done[k] = ahead
             self.sim.start(ahead, self.read_part_done)
             self.read_parts += 1

@@ -73,8 +73,12 @@ fn run_batches<F: Fn(&ReadBatch, &mut TextSink)>(
 ) -> Result<RunSummary, RunError> {
     let batch_bases = aligner.opt.batch_size();
     let mut summary = RunSummary::default();
+    // Aligned batches go back to the reader, which refills them: a fresh
+    // batch would grow its vectors (copies and page faults) on the reader
+    // thread, which costs more than parsing the reads into it.
+    let (recycle, spare) = std::sync::mpsc::sync_channel::<ReadBatch>(1);
     let next = move || {
-        let mut batch = ReadBatch::new();
+        let mut batch = spare.try_recv().unwrap_or_default();
         match reader.next_batch(batch_bases, &mut batch) {
             Ok(true) => Some(Ok(batch)),
             Ok(false) => None,
@@ -99,6 +103,7 @@ fn run_batches<F: Fn(&ReadBatch, &mut TextSink)>(
                 start.elapsed().as_secs_f64()
             );
         }
+        let _ = recycle.try_send(batch);
     };
     match overlapped(next, work, sink) {
         Ok(()) => Ok(summary),

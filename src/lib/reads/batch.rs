@@ -202,6 +202,11 @@ impl ReadBatch {
         self.finish_read()
     }
 
+    /// Appends a copy of read `i` of `other`. Panics if `i >= other.len()`.
+    pub fn push_from(&mut self, other: &ReadBatch, i: usize) -> Result<(), ReadsError> {
+        self.push(other.name(i), other.comment(i), other.seq(i), other.qual(i))
+    }
+
     /// Raw buffers a parser appends one record's fields to, before calling
     /// [`ReadBatch::finish_read`] (or [`ReadBatch::abandon_read`]).
     pub(crate) fn buffers(&mut self) -> RawBuffers<'_> {

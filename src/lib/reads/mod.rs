@@ -27,6 +27,8 @@
 
 mod batch;
 mod error;
+mod gunzip;
+mod handover;
 mod pairs;
 mod parser;
 mod source;

@@ -4,8 +4,11 @@
 
 use crate::trace::{self, Kind};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread;
 
 use super::batch::ReadBatch;
+use super::handover::{self, Chunks, Producer};
 use super::parser::SeqReader;
 use super::ReadsError;
 
@@ -24,8 +27,8 @@ pub enum Layout {
 /// Cuts input into batches of about `batch_bases` bases, counting reads
 /// across batches (bwa's `n_processed`).
 pub struct BatchReader {
-    first: SeqReader,
-    second: Option<SeqReader>,
+    first: Source,
+    second: Option<Source>,
     layout: Layout,
     reads_done: u64,
 }
@@ -58,11 +61,19 @@ impl BatchReader {
 
     /// Batches from readers already opened: paired when `second` is given,
     /// else single-end (use [`BatchReader::set_interleaved`] for `-p`).
+    ///
+    /// With two files each is parsed on a thread of its own ([`Parsed`]),
+    /// so that reading keeps up with twice as many workers; the batches are
+    /// the same either way. One file is parsed by the caller of
+    /// [`BatchReader::next_batch`] (in `ferrous mem`, the reader thread).
     pub fn from_readers(first: SeqReader, second: Option<SeqReader>) -> BatchReader {
-        let layout = if second.is_some() {
-            Layout::Paired
-        } else {
-            Layout::Single
+        let (layout, first, second) = match second {
+            Some(second) => (
+                Layout::Paired,
+                Source::threaded(first, 0),
+                Some(Source::threaded(second, 1)),
+            ),
+            None => (Layout::Single, Source::Here(first), None),
         };
         BatchReader {
             first,
@@ -148,6 +159,146 @@ impl BatchReader {
         span.arg("reads", out.len() as u64);
         span.arg("bases", out.total_bases());
         Ok(!out.is_empty())
+    }
+}
+
+/// Where a file's records come from: parsed by the caller, or by a thread.
+enum Source {
+    Here(SeqReader),
+    Thread(Parsed),
+}
+
+impl Source {
+    /// `reader` parsed on a thread of its own, or here if no thread starts.
+    fn threaded(reader: SeqReader, file: u64) -> Source {
+        match Parsed::spawn(reader, file) {
+            Ok(parsed) => Source::Thread(parsed),
+            Err(reader) => Source::Here(*reader),
+        }
+    }
+
+    fn read_record(&mut self, out: &mut ReadBatch) -> Result<bool, ReadsError> {
+        match self {
+            Source::Here(r) => r.read_record(out),
+            Source::Thread(p) => p.read_record(out),
+        }
+    }
+
+    fn path(&self) -> &str {
+        match self {
+            Source::Here(r) => r.path(),
+            Source::Thread(p) => &p.path,
+        }
+    }
+
+    fn records_read(&self) -> u64 {
+        match self {
+            Source::Here(r) => r.records_read(),
+            Source::Thread(p) => p.taken,
+        }
+    }
+}
+
+/// Records a chunk holds at most (a chunk of 150 bp reads is about 0.7 MB).
+const CHUNK_READS: usize = if cfg!(fuzzing) { 3 } else { 2048 };
+/// Bases a chunk holds at most, for long reads.
+const CHUNK_BASES: u64 = if cfg!(fuzzing) { 500 } else { 1 << 20 };
+/// Chunks parsed ahead of the batch being cut.
+const CHUNKS_AHEAD: usize = 4;
+
+/// The records of one file, parsed on a thread of its own and handed over
+/// in chunks, in order; a parse error arrives after the records before it,
+/// so the batches and the first error are those of parsing in the caller.
+/// Dropping it ends the thread at its next hand-over.
+struct Parsed {
+    path: String,
+    chunks: Chunks<ReadBatch, ReadsError>,
+    pos: usize,
+    /// Records handed out so far.
+    taken: u64,
+}
+
+impl Parsed {
+    /// Starts the parser thread of `reader` (file 0 or 1 of a pair, in the
+    /// trace); gives the reader back if the thread cannot start.
+    fn spawn(reader: SeqReader, file: u64) -> Result<Parsed, Box<SeqReader>> {
+        let path = reader.path().to_string();
+        let (producer, chunks) = handover::channel(CHUNKS_AHEAD);
+        // The reader comes back through this slot when spawning fails.
+        let slot = Arc::new(Mutex::new(Some(reader)));
+        let theirs = Arc::clone(&slot);
+        let started = thread::Builder::new()
+            .name("ferrous-parse".into())
+            .spawn(move || {
+                let Some(mut reader) = theirs.lock().ok().and_then(|mut r| r.take()) else {
+                    return;
+                };
+                drop(theirs);
+                parse_chunks(&mut reader, file, &producer);
+            });
+        match started {
+            Ok(_) => Ok(Parsed {
+                path,
+                chunks,
+                pos: 0,
+                taken: 0,
+            }),
+            Err(_) => {
+                let reader = slot.lock().ok().and_then(|mut r| r.take());
+                Err(Box::new(reader.expect("the thread did not start")))
+            }
+        }
+    }
+
+    /// Appends the next record to `out`; `Ok(false)` at the end of the file.
+    fn read_record(&mut self, out: &mut ReadBatch) -> Result<bool, ReadsError> {
+        while self.pos == self.chunks.cur.len() {
+            self.pos = 0;
+            if !self.chunks.advance()? {
+                return Ok(false);
+            }
+        }
+        out.push_from(&self.chunks.cur, self.pos)?;
+        self.pos += 1;
+        self.taken += 1;
+        Ok(true)
+    }
+}
+
+/// The parser thread: chunks of records until the end, an error, or the
+/// receiver is gone.
+fn parse_chunks(reader: &mut SeqReader, file: u64, out: &Producer<ReadBatch, ReadsError>) {
+    for k in 0.. {
+        let mut chunk = out.chunk();
+        chunk.clear();
+        let mut span = trace::span(Kind::ParseFile, file, k);
+        let mut failure = None;
+        let mut ended = false;
+        while chunk.len() < CHUNK_READS && chunk.total_bases() < CHUNK_BASES {
+            match reader.read_record(&mut chunk) {
+                Ok(true) => {}
+                Ok(false) => {
+                    ended = true;
+                    break;
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        span.arg("reads", chunk.len() as u64);
+        drop(span);
+        if !chunk.is_empty() && out.tx.send(Ok(chunk)).is_err() {
+            return;
+        }
+        if let Some(e) = failure {
+            let _ = out.tx.send(Err(e));
+            return;
+        }
+        if ended {
+            return; // dropping `tx` tells the receiver
+        }
     }
 }
 

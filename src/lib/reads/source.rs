@@ -2,13 +2,12 @@
 //! through one large buffer.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread;
 
-use flate2::bufread::MultiGzDecoder;
-
+use super::gunzip;
+use super::handover::{self, Chunks};
 use crate::trace::{self, Kind};
 
 // Under `cargo fuzz` (`cfg(fuzzing)`) the buffers are tiny, so that records
@@ -16,8 +15,6 @@ use crate::trace::{self, Kind};
 
 /// Size of the buffer lines are cut from.
 const BUF_SIZE: usize = if cfg!(fuzzing) { 61 } else { 1 << 20 };
-/// Size of the buffer that feeds compressed bytes to the gzip decoder.
-const GZ_IN_SIZE: usize = if cfg!(fuzzing) { 37 } else { 256 << 10 };
 
 /// An opened input: its display name, whether it is gzip, and its bytes.
 pub(crate) struct Opened {
@@ -59,8 +56,7 @@ pub(crate) fn from_reader(display: String, mut raw: Box<dyn Read + Send>) -> io:
     let gzip = got == 2 && head == [0x1f, 0x8b];
     let whole = io::Cursor::new(head).take(got as u64).chain(raw);
     let reader: Box<dyn Read + Send> = if gzip {
-        let compressed = BufReader::with_capacity(GZ_IN_SIZE, whole);
-        Box::new(ThreadedReader::spawn(MultiGzDecoder::new(compressed))?)
+        Box::new(ThreadedReader::spawn(move || gunzip::decoder(whole))?)
     } else {
         Box::new(whole)
     };
@@ -81,83 +77,73 @@ const CHUNKS_AHEAD: usize = 4;
 /// Data arrives in order; an error arrives after the data read before it.
 /// Dropping the reader ends the thread at its next hand-over.
 struct ThreadedReader {
-    chunks: Receiver<io::Result<Vec<u8>>>,
-    recycle: SyncSender<Vec<u8>>,
-    cur: Vec<u8>,
+    chunks: Chunks<Vec<u8>, io::Error>,
     pos: usize,
-    done: bool,
 }
 
 impl ThreadedReader {
-    fn spawn<R: Read + Send + 'static>(mut inner: R) -> io::Result<ThreadedReader> {
-        let (tx, chunks) = sync_channel::<io::Result<Vec<u8>>>(CHUNKS_AHEAD);
-        let (recycle, spare) = sync_channel::<Vec<u8>>(CHUNKS_AHEAD + 2);
+    /// Starts the thread, which makes its reader with `make` (a decoder
+    /// need not be `Send`).
+    fn spawn<F>(make: F) -> io::Result<ThreadedReader>
+    where
+        F: FnOnce() -> Box<dyn Read> + Send + 'static,
+    {
+        let (producer, chunks) = handover::channel(CHUNKS_AHEAD);
         let mut decoded = 0u64;
         thread::Builder::new()
             .name("ferrous-gunzip".into())
-            .spawn(move || loop {
-                let mut buf = spare.try_recv().unwrap_or_default();
-                buf.resize(CHUNK_SIZE, 0);
-                let mut n = 0;
-                let mut failure = None;
-                let mut span = trace::span(Kind::Decompress, 0, decoded);
-                decoded += 1;
-                while n < CHUNK_SIZE {
-                    match inner.read(&mut buf[n..]) {
-                        Ok(0) => break,
-                        Ok(k) => n += k,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => {
-                            failure = Some(e);
-                            break;
+            .spawn(move || {
+                let mut inner = make();
+                loop {
+                    let mut buf: Vec<u8> = producer.chunk();
+                    buf.resize(CHUNK_SIZE, 0);
+                    let mut n = 0;
+                    let mut failure = None;
+                    let mut span = trace::span(Kind::Decompress, 0, decoded);
+                    decoded += 1;
+                    while n < CHUNK_SIZE {
+                        match inner.read(&mut buf[n..]) {
+                            Ok(0) => break,
+                            Ok(k) => n += k,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => {
+                                failure = Some(e);
+                                break;
+                            }
                         }
                     }
-                }
-                buf.truncate(n);
-                span.arg("bytes", n as u64);
-                drop(span);
-                if n > 0 && tx.send(Ok(buf)).is_err() {
-                    return;
-                }
-                if let Some(e) = failure {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-                if n < CHUNK_SIZE {
-                    return; // end of input: dropping `tx` tells the reader
+                    buf.truncate(n);
+                    span.arg("bytes", n as u64);
+                    drop(span);
+                    if n > 0 && producer.tx.send(Ok(buf)).is_err() {
+                        return;
+                    }
+                    if let Some(e) = failure {
+                        let _ = producer.tx.send(Err(e));
+                        return;
+                    }
+                    if n < CHUNK_SIZE {
+                        return; // end of input: dropping `tx` tells the reader
+                    }
                 }
             })?;
-        Ok(ThreadedReader {
-            chunks,
-            recycle,
-            cur: Vec::new(),
-            pos: 0,
-            done: false,
-        })
+        Ok(ThreadedReader { chunks, pos: 0 })
     }
 }
 
 impl Read for ThreadedReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
-            if self.pos < self.cur.len() {
-                let k = out.len().min(self.cur.len() - self.pos);
-                out[..k].copy_from_slice(&self.cur[self.pos..self.pos + k]);
+            let cur = &self.chunks.cur;
+            if self.pos < cur.len() {
+                let k = out.len().min(cur.len() - self.pos);
+                out[..k].copy_from_slice(&cur[self.pos..self.pos + k]);
                 self.pos += k;
                 return Ok(k);
             }
-            if self.done {
-                return Ok(0);
-            }
-            let _ = self.recycle.try_send(std::mem::take(&mut self.cur));
             self.pos = 0;
-            match self.chunks.recv() {
-                Ok(Ok(chunk)) => self.cur = chunk,
-                Ok(Err(e)) => {
-                    self.done = true;
-                    return Err(e);
-                }
-                Err(_) => self.done = true,
+            if !self.chunks.advance()? {
+                return Ok(0);
             }
         }
     }

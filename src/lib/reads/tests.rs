@@ -488,6 +488,40 @@ fn paired_count_mismatch_is_an_error() {
     );
 }
 
+/// Two mate files are parsed on threads of their own, many chunks ahead:
+/// the batches and the first error are still those of reading the files
+/// in turn (R1 record k, R2 record k, ...).
+#[test]
+fn paired_files_parsed_on_threads_keep_batches_and_first_error() {
+    let n = 5000; // several chunks per file
+    let (t1, t2) = (fastq_text(n), fastq_text(n));
+    let lens = vec![10; 2 * n];
+    for bases in [1, 999, 20_000, 1 << 30] {
+        let threaded = BatchReader::from_readers(reader(&t1), Some(reader(&t2)));
+        let got = batch_sizes(threaded, bases);
+        assert!(got == naive_batches(&lens, 2, bases), "{bases}");
+    }
+    // R2 breaks at record 3000, R1 at record 4000: R2's error is first.
+    // A record without its `+` line (record k + 1 is read r{k}).
+    let drop_plus = |k: usize| {
+        let t = String::from_utf8(fastq_text(n)).unwrap();
+        let rec = format!("@r{k}\nACGTACGTAC\n+\n");
+        t.replace(&rec, &format!("@r{k}\nACGTACGTAC\n"))
+            .into_bytes()
+    };
+    let (bad1, bad2) = (drop_plus(3999), drop_plus(2999));
+    let mut p = BatchReader::from_readers(reader(&bad1), Some(reader(&bad2)));
+    let mut b = ReadBatch::new();
+    let e = loop {
+        match p.next_batch(1000, &mut b) {
+            Ok(true) => {}
+            Ok(false) => panic!("no error"),
+            Err(e) => break e,
+        }
+    };
+    assert!(e.to_string().starts_with("t.fq: record 3000 "), "{e}");
+}
+
 #[test]
 fn paired_name_mismatch_is_an_error() {
     let t1 = b">x/1\nA\n>y/1\nA\n";

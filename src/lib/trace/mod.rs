@@ -43,8 +43,12 @@ pub enum Kind {
     Index,
     /// Reading and inflating one chunk of a gzip input (its decoder thread).
     Decompress,
-    /// Parsing one batch of reads out of the decoded text (reader thread).
+    /// Cutting one batch of reads (reader thread): the parsing itself for
+    /// one file, the hand-over from the files' parser threads for two.
     Parse,
+    /// Parsing one chunk of records of one mate file (its parser thread;
+    /// paired input from two files).
+    ParseFile,
     /// Aligning one batch (the thread driving it): encloses the batch's
     /// phases and whatever tasks that thread ran itself.
     Batch,
@@ -81,6 +85,7 @@ impl Kind {
             Kind::Index => "index",
             Kind::Decompress => "decompress",
             Kind::Parse => "parse",
+            Kind::ParseFile => "parse_file",
             Kind::Batch => "batch",
             Kind::Align => "align",
             Kind::InsertSize => "insert_size",
@@ -103,9 +108,12 @@ impl Kind {
     pub fn category(self) -> &'static str {
         match self {
             Kind::Index | Kind::Batch | Kind::InsertSize => "serial",
-            Kind::Decompress | Kind::Parse | Kind::Write | Kind::ReadBatch | Kind::WriteBatch => {
-                "io"
-            }
+            Kind::Decompress
+            | Kind::Parse
+            | Kind::ParseFile
+            | Kind::Write
+            | Kind::ReadBatch
+            | Kind::WriteBatch => "io",
             _ => "task",
         }
     }
