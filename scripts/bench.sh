@@ -2,7 +2,7 @@
 # Times ferrous mem against bwa mem (and bwa-mem2 and minimap2 when they are
 # installed) on one data set, and checks ferrous's SAM against bwa's.
 #
-#   scripts/bench.sh DATA_DIR [THREADS]
+#   [SKIP="minimap2"] scripts/bench.sh DATA_DIR [THREADS]
 #
 # DATA_DIR holds ref.fa, reads_1.fq.gz and reads_2.fq.gz (as made by
 # ../shared/bench/make-data.sh). Indexes are built once into DATA_DIR/idx/.
@@ -44,10 +44,13 @@ run() { # name command...
   wall[$name]=$w; cpu[$name]=$(echo "$u + $s" | bc); rss[$name]=$m
   idle[$name]=$(echo "scale=2; ($i1 - $i0) / $hz / $w" | bc)
 }
+# SKIP="minimap2 ..." leaves tools out (minimap2 indexes the FASTA on every
+# run: minutes and about 12 GB for a human-size genome).
+want() { command -v "$1" >/dev/null && [[ " ${SKIP:-} " != *" $1 "* ]]; }
 run ferrous "$ferrous" mem -t "$t" "$idx/ref.fa" "$r1" "$r2"
-command -v bwa >/dev/null && run bwa bwa mem -t "$t" "$idx/ref.fa" "$r1" "$r2"
-command -v bwa-mem2 >/dev/null && run bwa-mem2 bwa-mem2 mem -t "$t" "$idx/ref.fa" "$r1" "$r2"
-command -v minimap2 >/dev/null && run minimap2 minimap2 -ax sr -t "$t" "$idx/ref.fa" "$r1" "$r2"
+want bwa && run bwa bwa mem -t "$t" "$idx/ref.fa" "$r1" "$r2"
+want bwa-mem2 && run bwa-mem2 bwa-mem2 mem -t "$t" "$idx/ref.fa" "$r1" "$r2"
+want minimap2 && run minimap2 minimap2 -ax sr -t "$t" "$idx/ref.fa" "$r1" "$r2"
 
 # Wall time relative to another tool's, or "-" when that one did not run.
 ratio() { [ -n "${wall[$2]:-}" ] && echo "scale=2; ${wall[$1]} / ${wall[$2]}" | bc || echo -; }

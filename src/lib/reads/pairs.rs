@@ -62,7 +62,7 @@ impl BatchReader {
     /// Batches from readers already opened: paired when `second` is given,
     /// else single-end (use [`BatchReader::set_interleaved`] for `-p`).
     ///
-    /// With two files each is parsed on a thread of its own ([`Parsed`]),
+    /// With two files each is parsed on a thread of its own (`Parsed`),
     /// so that reading keeps up with twice as many workers; the batches are
     /// the same either way. One file is parsed by the caller of
     /// [`BatchReader::next_batch`] (in `ferrous mem`, the reader thread).
