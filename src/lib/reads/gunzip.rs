@@ -98,18 +98,7 @@ pub(crate) struct FullReads<R>(pub R);
 #[cfg(feature = "isal")]
 impl<R: Read> Read for FullReads<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let mut n = 0;
-        while n < out.len() {
-            match self.0.read(&mut out[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // An input error ends the stream: what came before it in
-                // this call is not needed.
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(n)
+        super::source::read_up_to(&mut self.0, out)
     }
 }
 

@@ -26,6 +26,7 @@
 //! ```
 
 mod batch;
+mod bgzf;
 mod error;
 mod gunzip;
 mod handover;

@@ -6,6 +6,7 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::thread;
 
+use super::bgzf;
 use super::gunzip;
 use super::handover::{self, Chunks};
 use crate::trace::{self, Kind};
@@ -41,21 +42,17 @@ pub(crate) fn open(path: &Path) -> io::Result<Opened> {
 
 /// Wraps any byte source, detecting gzip as [`open`] does.
 pub(crate) fn from_reader(display: String, mut raw: Box<dyn Read + Send>) -> io::Result<Opened> {
-    // Read the first two bytes (even from a pipe that delivers one byte at a
-    // time), then put them back in front of the rest.
-    let mut head = [0u8; 2];
-    let mut got = 0;
-    while got < 2 {
-        match raw.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let gzip = got == 2 && head == [0x1f, 0x8b];
+    // Read the first bytes (even from a pipe that delivers one byte at a
+    // time), then put them back in front of the rest: two tell gzip, a
+    // BGZF header's eighteen tell bgzip's members, inflated in parallel.
+    let mut head = [0u8; 18];
+    let got = read_up_to(&mut raw, &mut head)?;
+    let gzip = got >= 2 && head[..2] == [0x1f, 0x8b];
+    let bgzf = bgzf::starts_bgzf(&head[..got]);
     let whole = io::Cursor::new(head).take(got as u64).chain(raw);
-    let reader: Box<dyn Read + Send> = if gzip {
+    let reader: Box<dyn Read + Send> = if bgzf {
+        Box::new(bgzf::ParallelBgzf::spawn(Box::new(whole))?)
+    } else if gzip {
         Box::new(ThreadedReader::spawn(move || gunzip::decoder(whole))?)
     } else {
         Box::new(whole)
@@ -65,6 +62,21 @@ pub(crate) fn from_reader(display: String, mut raw: Box<dyn Read + Send>) -> io:
         gzip,
         reader,
     })
+}
+
+/// Fills `buf` unless the input ends first (then fewer bytes); the number
+/// of bytes read. Short reads (a pipe's) are read on from.
+pub(crate) fn read_up_to(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match input.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// Size of the chunks a decoding thread hands over.

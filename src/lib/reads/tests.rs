@@ -47,7 +47,7 @@ fn err_msg(bytes: &[u8]) -> String {
     parse(bytes).unwrap_err().to_string()
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
@@ -267,7 +267,7 @@ fn not_a_fastq_file() {
     );
 }
 
-fn fastq_text(n: usize) -> Vec<u8> {
+pub(super) fn fastq_text(n: usize) -> Vec<u8> {
     let mut t = Vec::new();
     for i in 0..n {
         write!(t, "@r{i}\nACGTACGTAC\n+\nIIIIIIIIII\n").unwrap();
@@ -288,7 +288,7 @@ fn gzip_single_and_multi_member() {
 
 /// BGZF (bgzip output): gzip members with a `BC` extra field, at most
 /// 64 KiB each, ending with an empty member.
-fn bgzf(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn bgzf(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut member = |data: &[u8]| {
         let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
