@@ -176,7 +176,6 @@ fn frame(
     tokens: &SyncSender<()>,
 ) {
     let mut seq = 0u64;
-    // Sends a piece (or job) in its place; false when the reader is gone.
     let mut job = Job {
         seq,
         bytes: Vec::new(),
@@ -184,6 +183,8 @@ fn frame(
         text: 0,
     };
     let mut offset = 0u64;
+    // Hands `job` to the inflaters and starts the next one; false when the
+    // reader is gone.
     let take = |job: &mut Job, seq: &mut u64| -> bool {
         if tokens.send(()).is_err() {
             return false;
