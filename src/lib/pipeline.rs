@@ -38,7 +38,7 @@ mod sink;
 mod stages;
 pub use files::{
     emit_files, order_run, reads_batch_name, run_step, split_reads, EmitSummary, SplitSummary,
-    StageError, StageSummary, Step, MANIFEST,
+    StageError, StageSummary, Step, EMIT_SECTIONS, MANIFEST,
 };
 pub(crate) use ordered::{ordered_collect, ordered_tasks_with};
 pub use paired::PairWorkspace;

@@ -350,9 +350,9 @@ pub struct AlignOpts {
     )]
     pub insert_size: Option<String>,
 
-    /// Map the index file rather than reading it into memory: processes on
-    /// one machine then share one copy of it, but without huge pages
-    /// seeding is slower (about a fifth).
+    /// Map the whole index file rather than copying its occurrence and SA
+    /// sections into memory: processes on one machine then share one copy
+    /// of it, but without huge pages seeding is slower (about a fifth).
     #[arg(long = "mmap-index", help_heading = "Input/output")]
     pub mmap_index: bool,
 

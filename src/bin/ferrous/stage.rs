@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use ferrous::index::{alt_path, bwa_prefix, index_path, AltContigs, AltFile, FmIndex};
+use ferrous::index::{alt_path, bwa_prefix, index_path, AltContigs, AltFile, FmIndex, Sections};
 use ferrous::options::MemOptions;
 use ferrous::pipeline::{
-    emit_files, run_step, split_reads, Aligner, StageError, StageSummary, Step,
+    emit_files, run_step, split_reads, Aligner, StageError, StageSummary, Step, EMIT_SECTIONS,
 };
 
 use crate::cli::{EmitArgs, SplitArgs, StageArgs};
@@ -27,10 +27,11 @@ fn report(opt: &MemOptions, name: &str, s: &StageSummary, level: i32) {
     }
 }
 
-/// Opens and checks the index, read into memory or (`--mmap-index`) mapped.
-/// Where `PREFIX.fmi` is missing but bwa's index files are there, a stage
-/// job (one of many per run) refuses with the command that converts them.
-pub fn open_index(path: &Path, mapped: bool) -> anyhow::Result<FmIndex> {
+/// Opens and checks the index sections `needs`, those read at random in
+/// memory or (`--mmap-index`) all mapped. Where `PREFIX.fmi` is missing but
+/// bwa's index files are there, a stage job (one of many per run) refuses
+/// with the command that converts them.
+pub fn open_index(path: &Path, mapped: bool, needs: Sections) -> anyhow::Result<FmIndex> {
     if let Some(bwa) = only_bwa_files(path) {
         anyhow::bail!(
             "{} not found (bwa's index files {}.* are there): convert them once with `ferrous index --from-bwa {}`",
@@ -40,12 +41,8 @@ pub fn open_index(path: &Path, mapped: bool) -> anyhow::Result<FmIndex> {
         );
     }
     let _span = ferrous::trace::span(ferrous::trace::Kind::Index, 0, 0);
-    let index = if mapped {
-        FmIndex::open_mapped(path)
-    } else {
-        FmIndex::open(path)
-    };
-    index.with_context(|| format!("opening the index {}", path.display()))
+    FmIndex::open_for(path, needs, mapped)
+        .with_context(|| format!("opening the index {}", path.display()))
 }
 
 /// [`open_index`] for `mem`, which, as a drop-in for bwa mem, also takes
@@ -54,7 +51,7 @@ pub fn open_index(path: &Path, mapped: bool) -> anyhow::Result<FmIndex> {
 /// spends loading them) and says how to save that step next time.
 pub fn open_index_or_bwa(path: &Path, mapped: bool, verbosity: i32) -> anyhow::Result<FmIndex> {
     let Some(bwa) = only_bwa_files(path) else {
-        return open_index(path, mapped);
+        return open_index(path, mapped, Sections::ALL);
     };
     let _span = ferrous::trace::span(ferrous::trace::Kind::Index, 0, 0);
     let start = Instant::now();
@@ -156,7 +153,7 @@ pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
 pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
-    let index = open_index(&args.index, args.opts.mmap_index)?;
+    let index = open_index(&args.index, args.opts.mmap_index, step.index_sections())?;
     let alt = load_alt(&args.index, &index, &opt, false)?;
     let pool = thread_pool(opt.n_threads)?;
     let aligner = Aligner::new(&index, &alt, &opt);
@@ -178,7 +175,7 @@ pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
         opt.verbosity,
     )?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
-    let index = open_index(&args.index, args.opts.mmap_index)?;
+    let index = open_index(&args.index, args.opts.mmap_index, EMIT_SECTIONS)?;
     let alt = load_alt(&args.index, &index, &opt, false)?;
     let pool = thread_pool(opt.n_threads)?;
     let mut aligner = Aligner::new(&index, &alt, &opt);

@@ -33,7 +33,7 @@ use std::time::Instant;
 use super::contigs::{pac_base, Contig, Hole};
 use super::format::{self, Meta, Section, SectionEntry, SectionWriter};
 use super::occ::{prefetch_line, OccBlock, OCC_INTERVAL};
-use super::{index_path, BuildSummary, FmIndex, IndexError, Storage};
+use super::{index_path, Backing, BuildSummary, FmIndex, IndexError, Storage};
 use crate::cleanup::AtomicFile;
 
 /// Bytes before the characters in `.bwt`: `primary` and `L2[1..=4]`.
@@ -829,7 +829,7 @@ impl FmIndex {
             .collect();
         let header = format::encode_header(&entries, size);
         image[..header.len()].copy_from_slice(&header);
-        let storage = Storage::Mapped(image.make_read_only().map_err(mem_err)?);
+        let storage = Storage::new(Backing::Mapped(image.make_read_only().map_err(mem_err)?));
         FmIndex::from_storage(storage, name)
     }
 }

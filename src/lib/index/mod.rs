@@ -4,7 +4,8 @@
 //! `PREFIX.fmi` (layout: `docs/index-format.md`).
 //!
 //! * [`build`] parses the FASTA and writes the file (`ferrous index`).
-//! * [`FmIndex::open`] maps it and checks the header and small sections.
+//! * [`FmIndex::open_for`] maps it, checks it, and copies the sections a
+//!   job reads at random into memory.
 //! * Search ([`FmIndex::extend`], [`FmIndex::sa`], ...) and reference access
 //!   ([`FmIndex::get_seq`], [`FmIndex::fetch_seq`], ...) follow bwa's
 //!   `bwt.c` and `bntseq.c` semantics (spec §2.7, §2.8), without allocating.
@@ -37,23 +38,83 @@ use format::{Header, HeaderProblem, Section, SectionEntry};
 /// File-name extension of an index.
 pub const INDEX_EXT: &str = "fmi";
 
-/// The bytes behind an index: a read-only mapping (of the file, or of
-/// anonymous memory holding a copy of it), or an owned buffer aligned to 64
-/// bytes (in-memory builds, tests).
-enum Storage {
+/// The bytes of an index file: a read-only mapping (of the file, or of
+/// anonymous memory holding an image of it), or an owned buffer aligned to
+/// 64 bytes (in-memory builds, tests).
+enum Backing {
     Mapped(memmap2::Mmap),
     Owned(Vec<OccBlock>, usize),
 }
 
-impl Storage {
+impl Backing {
     fn bytes(&self) -> &[u8] {
         match self {
-            Storage::Mapped(m) => m,
-            Storage::Owned(v, len) => {
+            Backing::Mapped(m) => m,
+            Backing::Owned(v, len) => {
                 // SAFETY: `OccBlock` is plain `u64`s; the byte view covers
                 // `len <= 64 * v.len()` initialised bytes of the vector.
                 unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, *len) }
             }
+        }
+    }
+}
+
+/// Everything the sections of an open index point into: the file's bytes,
+/// and (from [`FmIndex::open_for`] in memory) a copy of the sections read
+/// at random in anonymous memory, which the index uses instead.
+struct Storage {
+    whole: Backing,
+    copy: Option<memmap2::Mmap>,
+}
+
+impl Storage {
+    fn new(whole: Backing) -> Self {
+        Storage { whole, copy: None }
+    }
+}
+
+/// The big sections of an index a job reads (the small ones, contigs,
+/// holes and meta, are always read). [`FmIndex::open_for`] checksums only
+/// these and leaves the others out of reach: a stage job that reads 16 MB
+/// of reference text does not check 94 MB of FM-index first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sections {
+    /// The packed reference (`.pac`): extension, rescue, SAM records, and
+    /// seeding and chaining where they follow one occurrence or filter
+    /// seeds of long reads.
+    pub pac: bool,
+    /// The occurrence table: seeding, and the LF walks of SA lookups.
+    pub occ: bool,
+    /// The sampled suffix array: SA lookups (seeding, chaining).
+    pub sa: bool,
+}
+
+impl Sections {
+    /// Every section: `ferrous mem`, seeding, chaining.
+    pub const ALL: Sections = Sections {
+        pac: true,
+        occ: true,
+        sa: true,
+    };
+    /// Only the reference text: extension, rescue, SAM records.
+    pub const TEXT: Sections = Sections {
+        pac: true,
+        occ: false,
+        sa: false,
+    };
+    /// None: contig names and lengths only (pairing).
+    pub const NONE: Sections = Sections {
+        pac: false,
+        occ: false,
+        sa: false,
+    };
+
+    fn has(self, s: Section) -> bool {
+        match s {
+            Section::Pac => self.pac,
+            Section::Occ => self.occ,
+            Section::Sa => self.sa,
+            Section::Contigs | Section::Holes | Section::Meta => true,
         }
     }
 }
@@ -71,6 +132,8 @@ pub struct FmIndex {
     sa: RawSlice<u8>,
     /// The low `8 * sa_width` bits set.
     sa_mask: u64,
+    /// The big sections in reach; the others are empty slices.
+    sections: Sections,
     /// Whether this CPU has POPCNT: see [`FmIndex::hw_popcnt`].
     hw_popcnt: bool,
 }
@@ -85,6 +148,22 @@ struct RawSlice<T> {
 }
 
 impl<T> RawSlice<T> {
+    /// The elements as bytes.
+    ///
+    /// # Safety
+    /// The storage the slice points into must outlive the result.
+    unsafe fn bytes<'a>(self) -> &'a [u8] {
+        std::slice::from_raw_parts(self.ptr as *const u8, self.len * std::mem::size_of::<T>())
+    }
+
+    /// A section out of reach: no element, so any access is out of bounds.
+    fn empty() -> Self {
+        RawSlice {
+            ptr: std::ptr::NonNull::dangling().as_ptr(),
+            len: 0,
+        }
+    }
+
     /// # Safety
     /// `bytes[at..at+len]` must be in bounds and aligned for `T`, and any
     /// bit pattern must be a valid `T`.
@@ -132,50 +211,59 @@ pub fn index_path(prefix: &Path) -> PathBuf {
 }
 
 impl FmIndex {
-    /// Reads `PREFIX.fmi` (or the given `.fmi` path) into memory and checks
-    /// magic, version, header checksum, file size, section bounds, the
-    /// consistency of the small sections and the CRC32 of every section
-    /// ([`FmIndex::verify`]): a damaged index is refused here rather than
-    /// giving wrong alignments or a crash later. Verifying then costs about
-    /// 0.1 s per GB; [`FmIndex::open_unverified`] maps the file instead and
-    /// skips the big sections.
-    ///
-    /// The file is read into anonymous memory, as bwa reads its index, not
-    /// mapped: Linux may then back it with 2 MiB pages, and the random
-    /// occurrence and SA lookups of seeding, nearly all TLB misses on the
-    /// 4 KiB pages of a mapped file, cost about a fifth less.
+    /// Opens `PREFIX.fmi` (or the given `.fmi` path) for a job that reads
+    /// every section ([`FmIndex::open_for`] with [`Sections::ALL`], in
+    /// memory): checks magic, version, header checksum, file size, section
+    /// bounds, the consistency of the small sections and the CRC32 of every
+    /// section ([`FmIndex::verify`]), so that a damaged index is refused
+    /// here rather than giving wrong alignments or a crash later.
     pub fn open(path: impl AsRef<Path>) -> Result<FmIndex, IndexError> {
-        let path = index_path(path.as_ref());
-        let storage = read_to_memory(&path).map_err(|source| match source.raw_os_error() {
-            Some(libc::ENOMEM) => IndexError::OutOfMemory {
-                what: "the index in memory",
-                bytes: std::fs::metadata(&path).map_or(0, |m| m.len()),
-                path: path.clone(),
-            },
-            _ => IndexError::Read {
-                path: path.clone(),
-                source,
-            },
-        })?;
-        let index = Self::from_storage(storage, path)?;
-        index.verify()?;
-        Ok(index)
+        Self::open_for(path, Sections::ALL, false)
     }
 
-    /// [`FmIndex::open`], but the file is mapped rather than read into
-    /// memory: processes on one machine share the page cache's copy, and
-    /// lookups run on 4 KiB pages (slower). Checks the same.
+    /// [`FmIndex::open`], but every section is mapped, none copied:
+    /// processes on one machine share the page cache's copy, and lookups
+    /// run on 4 KiB pages (slower). Checks the same.
     pub fn open_mapped(path: impl AsRef<Path>) -> Result<FmIndex, IndexError> {
-        let index = Self::open_unverified(path)?;
+        Self::open_for(path, Sections::ALL, true)
+    }
+
+    /// Opens the index for a job that reads the big sections `needs`: maps
+    /// the file, checks the header and small sections, leaves the other big
+    /// sections out of reach (empty: reading them is a bug that panics, not
+    /// unchecked data), and checks the CRC32 of those it keeps.
+    ///
+    /// Unless `mapped`, the sections read at random (occurrences and SA)
+    /// are copied into anonymous memory, as bwa reads its index: Linux may
+    /// then back them with 2 MiB pages, and the occurrence and SA lookups
+    /// of seeding and chaining, nearly all TLB misses on the 4 KiB pages of
+    /// a mapped file, cost about a fifth less. The reference text, read a
+    /// few hundred bases at a time, stays mapped: copying it would cost
+    /// more (fresh pages cleared, then filled) than its lookups gain.
+    pub fn open_for(
+        path: impl AsRef<Path>,
+        needs: Sections,
+        mapped: bool,
+    ) -> Result<FmIndex, IndexError> {
+        let (file, mut index) = Self::map(path)?;
+        index.keep_only(needs);
+        if !mapped {
+            index.copy_random_access(&file)?;
+        }
         index.verify()?;
         Ok(index)
     }
 
     /// [`FmIndex::open`] without the checksums of the big sections (pac,
-    /// occ, sa), which are then neither read nor copied: for callers that
-    /// have verified the file already. A damaged big section may then give
-    /// wrong results or a panic.
+    /// occ, sa), which are mapped but neither read nor copied: for callers
+    /// that have verified the file already. A damaged big section may then
+    /// give wrong results or a panic.
     pub fn open_unverified(path: impl AsRef<Path>) -> Result<FmIndex, IndexError> {
+        Self::map(path).map(|(_, index)| index)
+    }
+
+    /// The file, mapped, with its header and small sections checked.
+    fn map(path: impl AsRef<Path>) -> Result<(File, FmIndex), IndexError> {
         let path = index_path(path.as_ref());
         let read_err = |source| IndexError::Read {
             path: path.clone(),
@@ -185,7 +273,75 @@ impl FmIndex {
         // SAFETY: the mapping is read-only; the index file is not modified
         // while in use (it is replaced by rename, never rewritten in place).
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
-        Self::from_storage(Storage::Mapped(map), path)
+        let index = Self::from_storage(Storage::new(Backing::Mapped(map)), path)?;
+        Ok((file, index))
+    }
+
+    /// Puts the big sections not in `needs` out of reach.
+    fn keep_only(&mut self, needs: Sections) {
+        if !needs.pac {
+            self.pac = RawSlice::empty();
+        }
+        if !needs.occ {
+            self.occ = RawSlice::empty();
+        }
+        if !needs.sa {
+            self.sa = RawSlice::empty();
+        }
+        self.sections = needs;
+    }
+
+    /// Reads the occurrence and SA sections in reach (adjacent in the file)
+    /// from `file` into anonymous memory, advised (on Linux) to use huge
+    /// pages, and points the index at that copy.
+    fn copy_random_access(&mut self, file: &File) -> Result<(), IndexError> {
+        let kept: Vec<(u64, u64)> = [Section::Occ, Section::Sa]
+            .into_iter()
+            .filter(|&s| self.sections.has(s))
+            .map(|s| {
+                let e = &self.header.entries[s as usize - 1];
+                (e.offset, e.offset + e.len)
+            })
+            .collect();
+        let (Some(start), Some(end)) = (
+            kept.iter().map(|r| r.0).min(),
+            kept.iter().map(|r| r.1).max(),
+        ) else {
+            return Ok(());
+        };
+        let len = (end - start) as usize;
+        let oom = |source: std::io::Error| match source.raw_os_error() {
+            Some(libc::ENOMEM) => IndexError::OutOfMemory {
+                what: "the index in memory",
+                bytes: len as u64,
+                path: self.path.clone(),
+            },
+            _ => IndexError::Read {
+                path: self.path.clone(),
+                source,
+            },
+        };
+        let mut copy = memmap2::MmapMut::map_anon(len).map_err(oom)?;
+        // Only a hint: without huge pages everything works the same, slower.
+        #[cfg(target_os = "linux")]
+        let _ = copy.advise(memmap2::Advice::HugePage);
+        read_in_parallel(file, &mut copy, start).map_err(oom)?;
+        let copy = copy.make_read_only().map_err(oom)?;
+        let at = |s: Section| (self.header.entries[s as usize - 1].offset - start) as usize;
+        let len_of = |s: Section| self.header.entries[s as usize - 1].len as usize;
+        // SAFETY: the copy holds the file's bytes `start..end`, which cover
+        // the kept sections; it is page-aligned and the sections' offsets
+        // are multiples of 64; the element types are plain integers.
+        unsafe {
+            if self.sections.occ {
+                self.occ = RawSlice::new(&copy, at(Section::Occ), len_of(Section::Occ));
+            }
+            if self.sections.sa {
+                self.sa = RawSlice::new(&copy, at(Section::Sa), len_of(Section::Sa));
+            }
+        }
+        self.storage.copy = Some(copy);
+        Ok(())
     }
 
     /// Opens an index image held in memory (as written by
@@ -196,7 +352,7 @@ impl FmIndex {
         // SAFETY: `v` holds at least `bytes.len()` bytes of plain integers.
         let dst = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, bytes.len()) };
         dst.copy_from_slice(bytes);
-        let index = Self::from_storage(Storage::Owned(v, bytes.len()), name.into())?;
+        let index = Self::from_storage(Storage::new(Backing::Owned(v, bytes.len())), name.into())?;
         index.verify()?;
         Ok(index)
     }
@@ -219,7 +375,7 @@ impl FmIndex {
             path: path.clone(),
             what,
         };
-        let bytes = storage.bytes();
+        let bytes = storage.whole.bytes();
         let header = format::decode_header(bytes).map_err(|p| match p {
             HeaderProblem::Magic => IndexError::BadMagic { path: path.clone() },
             HeaderProblem::Version(found) => IndexError::Version {
@@ -302,6 +458,7 @@ impl FmIndex {
             occ,
             sa,
             sa_mask: u64::MAX >> (64 - 8 * meta.sa_width),
+            sections: Sections::ALL,
             hw_popcnt: cpu_has_popcnt(),
         })
     }
@@ -321,13 +478,33 @@ impl FmIndex {
         self.hw_popcnt = false;
     }
 
-    /// Recomputes the CRC32 of every section (reads the whole file).
+    /// Recomputes the CRC32 of every section in reach, from the bytes the
+    /// lookups read (the copy in memory, where there is one).
     pub fn verify(&self) -> Result<(), IndexError> {
-        let bytes = self.storage.bytes();
+        let whole = self.storage.whole.bytes();
         for (kind, e) in Section::ALL.iter().zip(&self.header.entries) {
-            check_crc(bytes, e, *kind, &self.path)?;
+            // SAFETY: see `RawSlice`; the storage outlives `&self`.
+            let data = unsafe {
+                match kind {
+                    Section::Pac => self.pac.bytes(),
+                    Section::Occ => self.occ.bytes(),
+                    Section::Sa => self.sa.bytes(),
+                    _ => &whole[e.offset as usize..(e.offset + e.len) as usize],
+                }
+            };
+            if self.sections.has(*kind) && crc32fast::hash(data) != e.crc {
+                return Err(IndexError::Checksum {
+                    path: self.path.clone(),
+                    section: kind.name(),
+                });
+            }
         }
         Ok(())
+    }
+
+    /// The big sections in reach (see [`FmIndex::open_for`]).
+    pub fn sections(&self) -> Sections {
+        self.sections
     }
 
     /// The file this index was opened from.
@@ -428,24 +605,10 @@ fn cpu_has_popcnt() -> bool {
     }
 }
 
-/// The bytes of the file at `path` in a read-only anonymous mapping,
-/// advised (on Linux) to use huge pages.
-fn read_to_memory(path: &Path) -> std::io::Result<Storage> {
-    let file = File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len())
-        .map_err(|_| std::io::Error::other("file larger than the address space"))?;
-    let mut copy = memmap2::MmapMut::map_anon(len)?;
-    // Only a hint: without huge pages everything works the same, slower.
-    #[cfg(target_os = "linux")]
-    let _ = copy.advise(memmap2::Advice::HugePage);
-    read_in_parallel(&file, &mut copy)?;
-    Ok(Storage::Mapped(copy.make_read_only()?))
-}
-
-/// Fills `buf` with the start of `file`, several pieces at once: most of
+/// Fills `buf` with the bytes of `file` from `offset`, several pieces at once: most of
 /// the time goes to the kernel clearing and mapping fresh pages, which
 /// threads do side by side (a few of them, for a moment, at start-up).
-fn read_in_parallel(file: &File, buf: &mut [u8]) -> std::io::Result<()> {
+fn read_in_parallel(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     /// Pieces of 8 MiB: whole huge pages, and enough pieces to share out.
     const PIECE: usize = 8 << 20;
     let threads = std::thread::available_parallelism()
@@ -459,7 +622,7 @@ fn read_in_parallel(file: &File, buf: &mut [u8]) -> std::io::Result<()> {
             let Some((i, piece)) = next else {
                 return Ok(());
             };
-            read_exact_at(file, piece, (i * PIECE) as u64)?;
+            read_exact_at(file, piece, offset + (i * PIECE) as u64)?;
         }
     };
     std::thread::scope(|s| {

@@ -3,7 +3,8 @@
 use proptest::prelude::*;
 
 use super::fasta::parse_fasta;
-use super::{build, BiInterval, BuildOptions, FmIndex};
+use super::format::Section;
+use super::{build, BiInterval, BuildOptions, FmIndex, IndexError, Sections};
 
 /// Naive reference model of an index: text X, full SA of X$ and BWT.
 struct Naive {
@@ -343,10 +344,97 @@ fn parallel_read_gives_the_whole_file() {
     let mut file = tempfile::tempfile().unwrap();
     file.write_all(&bytes).unwrap();
     let mut buf = vec![0u8; len];
-    super::read_in_parallel(&file, &mut buf).unwrap();
+    super::read_in_parallel(&file, &mut buf, 0).unwrap();
     assert!(buf == bytes, "bytes differ");
+    let mut tail = vec![0u8; len - 777];
+    super::read_in_parallel(&file, &mut tail, 777).unwrap();
+    assert!(tail == bytes[777..], "bytes from an offset differ");
     let mut longer = vec![0u8; len + 1];
-    assert!(super::read_in_parallel(&file, &mut longer).is_err());
+    assert!(super::read_in_parallel(&file, &mut longer, 0).is_err());
+    assert!(super::read_in_parallel(&file, &mut tail, 778).is_err());
+}
+
+/// A random reference of `len` bases in two contigs, written as an index
+/// file in `dir`; returns the file's path.
+fn index_file(dir: &std::path::Path, len: usize) -> std::path::PathBuf {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut fasta = String::from(">one\n");
+    for i in 0..len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        if i == len / 2 {
+            fasta.push_str("\n>two\n");
+        }
+        fasta.push(b"ACGT"[(state >> 33) as usize % 4] as char);
+    }
+    let idx = FmIndex::from_fasta_bytes(fasta.as_bytes(), 8).unwrap();
+    let path = dir.join("ref.fmi");
+    std::fs::write(&path, idx.storage.whole.bytes()).unwrap();
+    path
+}
+
+/// Every way of opening gives the same lookups as the whole file in
+/// memory; a section out of reach is empty.
+#[test]
+fn open_for_reads_the_same_sections() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = index_file(dir.path(), 5000);
+    let whole = FmIndex::from_bytes(&std::fs::read(&path).unwrap(), "whole").unwrap();
+    let n = whole.seq_len();
+    let rows: Vec<u64> = (1..=n).step_by(7).collect();
+    let mut want = vec![0; rows.len()];
+    whole.sa_many(&rows, &mut want);
+    for mapped in [false, true] {
+        let idx = FmIndex::open_for(&path, Sections::ALL, mapped).unwrap();
+        assert_eq!(idx.sections(), Sections::ALL);
+        assert_eq!(idx.storage.copy.is_some(), !mapped);
+        let mut got = vec![0; rows.len()];
+        idx.sa_many(&rows, &mut got);
+        assert_eq!(got, want, "mapped: {mapped}");
+        assert_eq!(idx.pac(), whole.pac());
+        assert_eq!(idx.occ_blocks(), whole.occ_blocks());
+        idx.verify().unwrap();
+    }
+    for (needs, mapped) in [(Sections::TEXT, false), (Sections::NONE, true)] {
+        let idx = FmIndex::open_for(&path, needs, mapped).unwrap();
+        assert_eq!(idx.sections(), needs);
+        assert!(idx.storage.copy.is_none(), "nothing read at random to copy");
+        assert!(idx.occ_blocks().is_empty());
+        assert_eq!(idx.pac().is_empty(), !needs.pac);
+        assert_eq!(idx.contigs(), whole.contigs());
+        assert_eq!(idx.fingerprint(), whole.fingerprint());
+    }
+}
+
+/// A damaged section is refused by every job that reads it, in memory or
+/// mapped, and by no job that does not.
+#[test]
+fn open_for_checks_the_sections_it_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = index_file(dir.path(), 5000);
+    let clean = FmIndex::open(&path).unwrap();
+    for section in [Section::Pac, Section::Occ, Section::Sa] {
+        let e = clean.header.entries[section as usize - 1];
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[(e.offset + e.len / 2) as usize] ^= 0x10;
+        let damaged = dir.path().join(format!("{}.fmi", section.name()));
+        std::fs::write(&damaged, &bytes).unwrap();
+        for needs in [Sections::ALL, Sections::TEXT, Sections::NONE] {
+            for mapped in [false, true] {
+                let got = FmIndex::open_for(&damaged, needs, mapped);
+                if needs.has(section) {
+                    let e = got.unwrap_err();
+                    assert!(
+                        matches!(e, IndexError::Checksum { section: s, .. } if s == section.name()),
+                        "{e:?}"
+                    );
+                } else {
+                    assert!(got.is_ok(), "{section:?} read though not needed");
+                }
+            }
+        }
+    }
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::batch::{
     ReferenceBounds, Stage,
 };
 use crate::cleanup::AtomicFile;
-use crate::index::FmIndex;
+use crate::index::{FmIndex, Sections};
 use crate::options::MemOptions;
 use crate::output::Sink;
 use crate::reads::{BatchReader, Layout, ReadBatch, ReadsError};
@@ -68,6 +68,18 @@ impl Step {
         }
     }
 
+    /// The big index sections the step reads: its job checks and loads
+    /// only these ([`FmIndex::open_for`]).
+    pub fn index_sections(self) -> Sections {
+        match self {
+            // Seeding follows single occurrences through the text; chaining
+            // filters the seeds of long reads against it.
+            Step::Seed | Step::Chain => Sections::ALL,
+            Step::Extend | Step::Rescue => Sections::TEXT,
+            Step::Pair => Sections::NONE,
+        }
+    }
+
     /// The stage whose batches this step reads.
     pub fn input(self) -> Stage {
         match self {
@@ -79,6 +91,10 @@ impl Step {
         }
     }
 }
+
+/// The big index sections `emit` reads (the reference text, for `MD`
+/// and `NM`).
+pub const EMIT_SECTIONS: Sections = Sections::TEXT;
 
 /// What one stage run did, for its summary line on stderr.
 #[derive(Debug, Clone, Copy, Default)]
