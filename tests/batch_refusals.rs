@@ -1,6 +1,7 @@
 //! Every way a batch file can be refused: each gives its own typed error
 //! naming the file, never a panic.
 
+use std::io::Write;
 use std::path::Path;
 
 use ferrous::batch::{
@@ -70,6 +71,19 @@ fn encoded() -> Vec<u8> {
     encode_batch(&regions_batch(), 1, name()).unwrap()
 }
 
+/// Where the reads' frame (frame 2) starts: the length of frame 1.
+fn first_frame_len(bytes: &[u8]) -> usize {
+    zstd::zstd_safe::find_frame_compressed_size(bytes).unwrap()
+}
+
+/// One zstd frame (checksum on, as in batch files) of `plain`.
+fn frame(plain: &[u8]) -> Vec<u8> {
+    let mut z = zstd::Encoder::new(Vec::new(), 1).unwrap();
+    z.include_checksum(true).unwrap();
+    z.write_all(plain).unwrap();
+    z.finish().unwrap()
+}
+
 fn decode(bytes: &[u8]) -> Result<BatchFile, BatchError> {
     decode_batch(bytes, name(), &expect(Stage::Regions))
 }
@@ -127,7 +141,21 @@ fn plain_garbage() {
 fn truncated_at_several_points() {
     let bytes = encoded();
     let n = bytes.len();
-    for cut in [5, 12, n / 4, n / 2, n - 5, n - 4, n - 1] {
+    let first = first_frame_len(&bytes);
+    // Inside frame 1, at its end, inside the reads' magic, inside frame 2.
+    for cut in [
+        5,
+        12,
+        first / 2,
+        first - 1,
+        first,
+        first + 2,
+        first + 5,
+        first + (n - first) / 2,
+        n - 5,
+        n - 4,
+        n - 1,
+    ] {
         let e = refuse(&bytes[..cut]);
         assert!(
             matches!(e, BatchError::Truncated { .. }),
@@ -137,20 +165,150 @@ fn truncated_at_several_points() {
 }
 
 #[test]
-fn flipped_bytes_inside_the_frame() {
+fn only_the_first_frame() {
+    let bytes = encoded();
+    let e = refuse(&bytes[..first_frame_len(&bytes)]);
+    assert!(matches!(e, BatchError::Truncated { .. }), "{e:?}");
+    assert!(e.to_string().contains("reads' frame is missing"), "{e}");
+}
+
+#[test]
+fn bytes_after_the_reads_frame() {
+    let bytes = encoded();
+    let first = first_frame_len(&bytes);
+    let empty_frame = frame(b"");
+    for tail in [&b"x"[..], &[0u8; 4][..], &empty_frame[..], &bytes[first..]] {
+        let mut b = bytes.clone();
+        b.extend_from_slice(tail);
+        let e = refuse(&b);
+        assert!(matches!(e, BatchError::Corrupt { .. }), "{e:?}");
+        assert!(e.to_string().contains("after the reads' frame"), "{e}");
+    }
+    // Something else than a zstd frame after frame 1.
+    let mut b = bytes[..first].to_vec();
+    b.extend_from_slice(b"reads, in plain text");
+    let e = refuse(&b);
+    assert!(matches!(e, BatchError::Corrupt { .. }), "{e:?}");
+}
+
+#[test]
+fn reads_frame_that_is_not_a_read_batch() {
+    let bytes = encoded();
+    let first = &bytes[..first_frame_len(&bytes)];
+    let reads_plain = rmp_serde::to_vec_named(&reads()).unwrap();
+    let cases: [(&str, Vec<u8>); 5] = [
+        ("empty", vec![]),
+        (
+            "an array",
+            rmp_serde::to_vec_named(&vec![1u32, 2, 3]).unwrap(),
+        ),
+        (
+            "the reads cut short",
+            reads_plain[..reads_plain.len() / 2].to_vec(),
+        ),
+        ("the reads twice", reads_plain.repeat(2)),
+        ("the reads and a byte", [&reads_plain[..], b"\xc1"].concat()),
+    ];
+    for (what, plain) in cases {
+        let e = refuse(&[first, &frame(&plain)].concat());
+        assert!(
+            matches!(e, BatchError::Inconsistent { .. }),
+            "{what}: {e:?}"
+        );
+        assert!(e.to_string().contains("reads' frame"), "{what}: {e}");
+    }
+    // A read batch whose offsets do not fit its data (the first name
+    // ending past the second): refused by ReadBatch's own checks.
+    let key = b"\xa9name_ends\xdc\x00\xc8\x02";
+    let at = reads_plain
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("name_ends: an array16 of 200 entries from 2");
+    let mut bad = reads_plain.clone();
+    bad[at + key.len() - 1] = 0x7f;
+    let e = refuse(&[first, &frame(&bad)].concat());
+    assert!(matches!(e, BatchError::Inconsistent { .. }), "{e:?}");
+    assert!(e.to_string().contains("offsets"), "{e}");
+}
+
+/// The reads' frame of another batch: the header and payload checks,
+/// which run on the joined batch, refuse it.
+#[test]
+fn reads_frame_of_another_batch() {
+    let bytes = encoded();
+    let first = &bytes[..first_frame_len(&bytes)];
+    let reads_frame_of = |reads: ReadBatch| {
+        let b = BatchFile::new(
+            Payload::Reads { reads },
+            0,
+            Layout::Single,
+            INDEX_FP,
+            &MemOptions::default(),
+        );
+        let other = encode_batch(&b, 1, name()).unwrap();
+        other[first_frame_len(&other)..].to_vec()
+    };
+    let all = reads();
+    let mut renumbered = all.clone();
+    renumbered.first_read = 0;
+    let (mut fewer, mut shorter) = (ReadBatch::new(), ReadBatch::new());
+    for i in 0..all.len() {
+        if i % 2 == 0 {
+            fewer
+                .push(all.name(i), all.comment(i), all.seq(i), all.qual(i))
+                .unwrap();
+        }
+        shorter
+            .push(all.name(i), b"", &all.seq(i)[..50], Some(&[b'I'; 50]))
+            .unwrap();
+    }
+    fewer.first_read = all.first_read;
+    shorter.first_read = all.first_read;
+    for (what, reads, says) in [
+        ("other numbering", renumbered, "header says reads"),
+        ("fewer reads", fewer, "header says reads"),
+        ("shorter reads", shorter, "past its 50 bases"),
+    ] {
+        let e = refuse(&[first, &reads_frame_of(reads)].concat());
+        assert!(
+            matches!(e, BatchError::Inconsistent { .. }),
+            "{what}: {e:?}"
+        );
+        assert!(e.to_string().contains(says), "{what}: {e}");
+    }
+}
+
+#[test]
+fn flipped_bytes_inside_the_frames() {
     let bytes = encoded();
     let n = bytes.len();
-    // The last four bytes are the content checksum.
-    let mut b = bytes.clone();
-    b[n - 1] ^= 0x01;
-    assert!(matches!(refuse(&b), BatchError::Checksum { .. }));
-    // Anywhere past the frame header: refused, whatever zstd notices first.
+    let first = first_frame_len(&bytes);
+    // The last four bytes of each frame are its content checksum.
+    for at in [first - 1, n - 1] {
+        let mut b = bytes.clone();
+        b[at] ^= 0x01;
+        let e = refuse(&b);
+        assert!(
+            matches!(e, BatchError::Checksum { .. }),
+            "flip at {at}: {e:?}"
+        );
+    }
+    // Anywhere past frame 1's header, and in the reads' frame's magic and
+    // first block: refused, whatever zstd notices first. (Not bytes 4 and
+    // 5 of a frame, its header's flags and window size: zstd has bits
+    // there that a frame decodes the same without.)
     let mut checksum_seen = false;
-    for at in (8..n - 4).step_by((n / 40).max(1)) {
+    let spread = (8..n - 4).step_by((n / 40).max(1));
+    let header_flags = first + 4..first + 6;
+    let places = spread.chain(first..first + 12);
+    for at in places.filter(|at| !header_flags.contains(at)) {
         for bit in [0x01u8, 0x80] {
             let mut b = bytes.clone();
             b[at] ^= bit;
-            let e = refuse(&b);
+            let Err(e) = decode(&b) else {
+                panic!("flip {bit:#x} at {at} (frame 2 at {first}) accepted")
+            };
+            assert!(e.to_string().contains("batch-007.regions.fb"), "{e}");
             checksum_seen |= matches!(e, BatchError::Checksum { .. });
             assert!(
                 matches!(
@@ -248,7 +406,35 @@ fn wrong_magic_and_version() {
         "{e:?}"
     );
 
-    // A future version whose header and payload no longer parse as version 2.
+    // A version 3 file: one frame, the reads inside the payload.
+    #[derive(Serialize)]
+    struct V3File {
+        header: BatchHeader,
+        payload: V3Payload,
+    }
+    #[derive(Serialize)]
+    enum V3Payload {
+        Regions {
+            reads: ReadBatch,
+            regions: RegionBatch,
+        },
+    }
+    let b = regions_batch();
+    let Payload::Regions { reads, regions } = b.payload else {
+        panic!("stage")
+    };
+    let v3 = V3File {
+        header: BatchHeader {
+            version: 3,
+            ..b.header
+        },
+        payload: V3Payload::Regions { reads, regions },
+    };
+    let e = refuse(&frame(&rmp_serde::to_vec_named(&v3).unwrap()));
+    assert!(matches!(e, BatchError::Version { found: 3, .. }), "{e:?}");
+
+    // A future version whose header and payload no longer parse as this
+    // one's, in one frame: the version is named, not the missing frame.
     #[derive(Serialize)]
     struct Future {
         header: FutureHeader,
@@ -296,7 +482,8 @@ fn header_disagreeing_with_payload() {
     assert!(matches!(e, BatchError::Inconsistent { .. }), "{e:?}");
 }
 
-/// A seeds payload written by hand, to put bad offsets in.
+/// A seeds batch written by hand (frame 1, then the reads' frame), to put
+/// bad offsets in.
 #[derive(Serialize)]
 struct RawFile {
     header: BatchHeader,
@@ -304,7 +491,7 @@ struct RawFile {
 }
 #[derive(Serialize)]
 enum RawPayload {
-    Seeds { reads: ReadBatch, seeds: RawSeeds },
+    Seeds { seeds: RawSeeds },
 }
 #[derive(Serialize, Clone)]
 struct RawSeeds {
@@ -330,9 +517,13 @@ fn raw_seeds(seeds: RawSeeds) -> Vec<u8> {
     .header;
     let f = RawFile {
         header,
-        payload: RawPayload::Seeds { reads, seeds },
+        payload: RawPayload::Seeds { seeds },
     };
-    zstd::encode_all(&rmp_serde::to_vec_named(&f).unwrap()[..], 1).unwrap()
+    [
+        frame(&rmp_serde::to_vec_named(&f).unwrap()),
+        frame(&rmp_serde::to_vec_named(&reads).unwrap()),
+    ]
+    .concat()
 }
 
 #[test]

@@ -70,10 +70,11 @@ fn small_reads(n: usize) -> ReadBatch {
     r
 }
 
-/// The MessagePack form of `batch` (what the zstd frame holds).
+/// The MessagePack content of `batch`'s file: its two frames' values one
+/// after the other (what `zstd -dc` gives).
 fn msgpack(batch: &BatchFile) -> Vec<u8> {
-    let frame = encode_batch(batch, 1, Path::new("seed")).unwrap();
-    zstd::decode_all(&frame[..]).unwrap()
+    let file = encode_batch(batch, 1, Path::new("seed")).unwrap();
+    zstd::decode_all(&file[..]).unwrap()
 }
 
 #[test]
@@ -155,7 +156,8 @@ fn write_seed_corpus() {
             Layout::Single
         };
         let batch = BatchFile::new(payload, 3, layout, fp, &opt);
-        // Selector byte: stage k, even = zstd file bytes, odd = MessagePack.
+        // Selector byte: stage k, even = the file's bytes, odd = the
+        // MessagePack of its two frames (framed by `entries::two_frames`).
         let sel = (k as u8) << 1;
         let mut file = vec![sel];
         file.extend(encode_batch(&batch, 1, Path::new("seed")).unwrap());
@@ -209,7 +211,7 @@ fn generated_seeds_are_valid() {
         }
         let data = fs::read(&path).unwrap();
         let bytes = if data[0] & 1 == 1 {
-            zstd::encode_all(&data[1..], 1).unwrap()
+            entries::two_frames(&data[1..])
         } else {
             data[1..].to_vec()
         };

@@ -104,10 +104,33 @@ pub const STAGES: [Stage; 6] = [
     Stage::Rescued,
 ];
 
+/// A batch file's bytes around `plain`, the content of its two frames one
+/// after the other (what `zstd -dc FILE` gives): cut after the first
+/// MessagePack value, each part in a zstd frame of its own (checksum on);
+/// one frame of all of it when it starts with no whole value.
+pub fn two_frames(plain: &[u8]) -> Vec<u8> {
+    let mut after = plain;
+    let cut = match rmp_serde::from_read::<_, serde::de::IgnoredAny>(&mut after) {
+        Ok(_) => plain.len() - after.len(),
+        Err(_) => plain.len(),
+    };
+    let mut out = Vec::new();
+    for part in [&plain[..cut], &plain[cut..]] {
+        if part.is_empty() && !out.is_empty() {
+            break;
+        }
+        let mut z = zstd::Encoder::new(out, 1).unwrap();
+        z.include_checksum(true).unwrap();
+        z.write_all(part).unwrap();
+        out = z.finish().unwrap();
+    }
+    out
+}
+
 /// Batch decoder. The first byte picks the stage expected; when it is odd,
-/// the rest is taken as the MessagePack payload and wrapped in a zstd frame
-/// first (so the fuzzer reaches the decoder behind the frame checksum),
-/// else the rest is decoded as a file's bytes.
+/// the rest is taken as the MessagePack content of the file's frames and
+/// framed first ([`two_frames`]), so that the fuzzer reaches the decoder
+/// behind the frame checksums; else the rest is decoded as a file's bytes.
 pub fn batch(data: &[u8]) {
     let Some((&sel, rest)) = data.split_first() else {
         return;
@@ -116,7 +139,7 @@ pub fn batch(data: &[u8]) {
     let expect = expectation(STAGES[(sel as usize >> 1) % STAGES.len()]);
     let framed;
     let bytes = if sel & 1 == 1 {
-        framed = zstd::encode_all(rest, 1).unwrap();
+        framed = two_frames(rest);
         &framed[..]
     } else {
         rest

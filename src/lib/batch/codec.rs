@@ -1,20 +1,125 @@
-//! Encoding and decoding: zstd frame (content checksum on) around the
-//! MessagePack form of a [`BatchFile`]; atomic writes.
+//! Encoding and decoding (format version 4): two zstd frames, content
+//! checksum on in both, each around one MessagePack value (named fields):
+//! frame 1 the header and the payload less its reads ([`FirstFrame`]),
+//! frame 2 the reads ([`ReadBatch`]); atomic writes.
 
+use std::borrow::Cow;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cleanup::AtomicFile;
+use crate::reads::ReadBatch;
 
 use super::{
-    BatchError, BatchFile, BatchHeader, Expectation, Stage, DEFAULT_LEVEL, FORMAT_VERSION, MAGIC,
+    BatchError, BatchFile, BatchHeader, ChainBatch, Expectation, InsertModel, Payload, RegionBatch,
+    SeedBatch, Stage, DEFAULT_LEVEL, FORMAT_VERSION, MAGIC,
 };
 
 /// The four bytes every zstd frame starts with.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// What frame 1 holds: the header, and the payload without its reads.
+/// Borrowed from the [`BatchFile`] when writing, owned when read.
+#[derive(Serialize, Deserialize)]
+struct FirstFrame<'a> {
+    header: Cow<'a, BatchHeader>,
+    payload: Columns<'a>,
+}
+
+/// A [`Payload`] less its reads, in the same MessagePack shape (a map of
+/// one key, the variant, to a map of its fields): `{"Reads": {}}`,
+/// `{"Seeds": {"seeds": ...}}`, ...
+#[derive(Serialize, Deserialize)]
+enum Columns<'a> {
+    Reads {},
+    Seeds {
+        seeds: Cow<'a, SeedBatch>,
+    },
+    Chains {
+        chains: Cow<'a, ChainBatch>,
+    },
+    Regions {
+        regions: Cow<'a, RegionBatch>,
+    },
+    Paired {
+        regions: Cow<'a, RegionBatch>,
+        insert_model: Cow<'a, InsertModel>,
+    },
+    Rescued {
+        regions: Cow<'a, RegionBatch>,
+        insert_model: Cow<'a, InsertModel>,
+    },
+}
+
+impl<'a> Columns<'a> {
+    /// `payload`'s data but its reads, borrowed.
+    fn of(payload: &'a Payload) -> Self {
+        use Cow::Borrowed as B;
+        match payload {
+            Payload::Reads { .. } => Columns::Reads {},
+            Payload::Seeds { seeds, .. } => Columns::Seeds { seeds: B(seeds) },
+            Payload::Chains { chains, .. } => Columns::Chains { chains: B(chains) },
+            Payload::Regions { regions, .. } => Columns::Regions {
+                regions: B(regions),
+            },
+            Payload::Paired {
+                regions,
+                insert_model,
+                ..
+            } => Columns::Paired {
+                regions: B(regions),
+                insert_model: B(insert_model),
+            },
+            Payload::Rescued {
+                regions,
+                insert_model,
+                ..
+            } => Columns::Rescued {
+                regions: B(regions),
+                insert_model: B(insert_model),
+            },
+        }
+    }
+
+    /// The whole payload: these columns joined with their `reads` (owned
+    /// columns move; borrowed ones are cloned).
+    fn with_reads(self, reads: ReadBatch) -> Payload {
+        match self {
+            Columns::Reads {} => Payload::Reads { reads },
+            Columns::Seeds { seeds } => Payload::Seeds {
+                reads,
+                seeds: seeds.into_owned(),
+            },
+            Columns::Chains { chains } => Payload::Chains {
+                reads,
+                chains: chains.into_owned(),
+            },
+            Columns::Regions { regions } => Payload::Regions {
+                reads,
+                regions: regions.into_owned(),
+            },
+            Columns::Paired {
+                regions,
+                insert_model,
+            } => Payload::Paired {
+                reads,
+                regions: regions.into_owned(),
+                insert_model: insert_model.into_owned(),
+            },
+            Columns::Rescued {
+                regions,
+                insert_model,
+            } => Payload::Rescued {
+                reads,
+                regions: regions.into_owned(),
+                insert_model: insert_model.into_owned(),
+            },
+        }
+    }
+}
 
 /// Serialises `batch` and compresses it at zstd `level`, checksum on.
 /// `name` only labels errors.
@@ -27,11 +132,23 @@ pub fn encode_batch(batch: &BatchFile, level: i32, name: &Path) -> Result<Vec<u8
     Ok(out)
 }
 
+/// Appends the two frames of `batch` to `out`.
 fn encode_into<W: Write>(batch: &BatchFile, level: i32, out: W) -> Result<W, String> {
+    let first = FirstFrame {
+        header: Cow::Borrowed(&batch.header),
+        payload: Columns::of(&batch.payload),
+    };
+    let out = compress(&first, level, out)?;
+    compress(batch.payload.reads(), level, out)
+}
+
+/// Appends to `out` one zstd frame (content checksum on) of the
+/// MessagePack of `value`.
+fn compress<T: Serialize + ?Sized, W: Write>(value: &T, level: i32, out: W) -> Result<W, String> {
     let mut z = zstd::Encoder::new(out, level).map_err(|e| e.to_string())?;
     z.include_checksum(true).map_err(|e| e.to_string())?;
     let mut buf = io::BufWriter::with_capacity(1 << 17, z);
-    rmp_serde::encode::write_named(&mut buf, batch).map_err(|e| e.to_string())?;
+    rmp_serde::encode::write_named(&mut buf, value).map_err(|e| e.to_string())?;
     let z = buf.into_inner().map_err(|e| e.error().to_string())?;
     z.finish().map_err(|e| e.to_string())
 }
@@ -49,6 +166,9 @@ pub fn decode_batch(
 }
 
 /// [`decode_batch`] without an expectation: any stage, index or options.
+/// Frame 1 is decoded and its header checked before frame 2 is looked
+/// for, so that a file of another version, or not a batch, says so rather
+/// than lacking a frame.
 fn decode_any(bytes: &[u8], name: &Path) -> Result<BatchFile, BatchError> {
     let path = || name.to_path_buf();
     if bytes.is_empty() {
@@ -68,17 +188,128 @@ fn decode_any(bytes: &[u8], name: &Path) -> Result<BatchFile, BatchError> {
             why: why.into(),
         });
     }
-    let plain = zstd::decode_all(bytes).map_err(|e| zstd_error(e, path()))?;
-    let batch: BatchFile = match rmp_serde::from_slice(&plain) {
-        Ok(b) => b,
-        Err(e) => return Err(explain_msgpack_error(&plain, e, path())),
+    let first_len = frame_len(bytes, "its first zstd frame", path())?;
+    let first = decode_first(&inflate(&bytes[..first_len], path())?, path())?;
+    let frame = reads_frame(&bytes[first_len..], path())?;
+    let reads = decode_reads(&inflate(frame, path())?, path())?;
+    let batch = BatchFile {
+        header: first.header.into_owned(),
+        payload: first.payload.with_reads(reads),
     };
-    check_header(&batch, path())?;
     batch.check().map_err(|detail| BatchError::Inconsistent {
         path: path(),
         detail,
     })?;
     Ok(batch)
+}
+
+/// The compressed size of the zstd frame `bytes` starts with, from its
+/// frame and block headers (nothing is decompressed). `what` names the
+/// frame in errors; a frame that runs past the end of the file is
+/// `Truncated`.
+fn frame_len(bytes: &[u8], what: &str, path: PathBuf) -> Result<usize, BatchError> {
+    use zstd::zstd_safe::{find_frame_compressed_size, get_error_name};
+    find_frame_compressed_size(bytes).map_err(|code| {
+        let name = get_error_name(code);
+        // zstd's name for ZSTD_error_srcSize_wrong: the frame's headers
+        // announce more bytes than there are.
+        if name == "Src size is incorrect" {
+            BatchError::Truncated {
+                path,
+                detail: format!("the file ends inside {what}"),
+            }
+        } else {
+            BatchError::Corrupt {
+                path,
+                detail: format!("{what}: {name}"),
+            }
+        }
+    })
+}
+
+/// The decompressed content of one whole zstd frame.
+fn inflate(frame: &[u8], path: PathBuf) -> Result<Vec<u8>, BatchError> {
+    zstd::decode_all(frame).map_err(|e| zstd_error(e, path))
+}
+
+/// Frame 1's content: the header, checked for magic and version, and the
+/// payload's columns.
+fn decode_first(plain: &[u8], path: PathBuf) -> Result<FirstFrame<'static>, BatchError> {
+    let (first, more) = match only_value::<FirstFrame>(plain) {
+        Ok(v) => v,
+        Err(e) => return Err(explain_msgpack_error(plain, e, path)),
+    };
+    check_header(&first.header, path.clone())?;
+    if more {
+        return Err(BatchError::Inconsistent {
+            path,
+            detail: "the first zstd frame holds more than the header and payload".into(),
+        });
+    }
+    Ok(first)
+}
+
+/// `rest`, the bytes after frame 1, which must be exactly the reads'
+/// frame: a missing frame or one cut short is `Truncated`, anything else
+/// than one zstd frame `Corrupt`.
+fn reads_frame(rest: &[u8], path: PathBuf) -> Result<&[u8], BatchError> {
+    if rest.is_empty() {
+        return Err(BatchError::Truncated {
+            path,
+            detail: "the file ends after its first zstd frame: the reads' frame is missing".into(),
+        });
+    }
+    if !rest.starts_with(&ZSTD_MAGIC) {
+        if rest.len() < ZSTD_MAGIC.len() && ZSTD_MAGIC.starts_with(rest) {
+            return Err(BatchError::Truncated {
+                path,
+                detail: "the file ends inside the reads' frame's magic number".into(),
+            });
+        }
+        return Err(BatchError::Corrupt {
+            path,
+            detail: "the bytes after the first zstd frame are not a zstd frame".into(),
+        });
+    }
+    let len = frame_len(rest, "the reads' frame", path.clone())?;
+    if len < rest.len() {
+        return Err(BatchError::Corrupt {
+            path,
+            detail: format!(
+                "{} bytes after the reads' frame, which must end the file",
+                rest.len() - len
+            ),
+        });
+    }
+    Ok(rest)
+}
+
+/// Frame 2's content: exactly one [`ReadBatch`] (whose offsets its
+/// deserialiser checks).
+fn decode_reads(plain: &[u8], path: PathBuf) -> Result<ReadBatch, BatchError> {
+    let detail = match only_value::<ReadBatch>(plain) {
+        Ok((reads, false)) => return Ok(reads),
+        Ok((_, true)) => "the reads' frame holds more than one MessagePack value".into(),
+        Err(e) => printable(&format!("the reads' frame holds no read batch: {e}")),
+    };
+    Err(BatchError::Inconsistent { path, detail })
+}
+
+/// Decodes the MessagePack value at the start of `plain`, and says whether
+/// anything follows it (another value, or bytes that are none).
+fn only_value<'a, T: Deserialize<'a>>(
+    plain: &'a [u8],
+) -> Result<(T, bool), rmp_serde::decode::Error> {
+    use rmp_serde::decode::Error as E;
+    let mut de = rmp_serde::Deserializer::from_read_ref(plain);
+    let value = T::deserialize(&mut de)?;
+    // The slice reader does not tell how much it consumed: a next value
+    // that fails for want of even a marker byte means there is none.
+    let more = !matches!(
+        serde::de::IgnoredAny::deserialize(&mut de),
+        Err(E::InvalidMarkerRead(e)) if e.kind() == io::ErrorKind::UnexpectedEof
+    );
+    Ok((value, more))
 }
 
 /// A zstd failure: a stream that ends early, a checksum mismatch, or other
@@ -94,9 +325,9 @@ fn zstd_error(e: io::Error, path: PathBuf) -> BatchError {
     }
 }
 
-/// Why a checksummed frame did not decode as a [`BatchFile`]: first the
-/// header's identity (so that a batch of another version says so), then
-/// the payload.
+/// Why a checksummed frame 1 did not decode as a header and payload:
+/// first the header's identity (so that a batch of another version says
+/// so), then the payload.
 fn explain_msgpack_error(plain: &[u8], e: rmp_serde::decode::Error, path: PathBuf) -> BatchError {
     #[derive(Deserialize)]
     struct Probe {
@@ -160,8 +391,7 @@ fn not_ours(magic: &str, path: PathBuf) -> BatchError {
     }
 }
 
-fn check_header(batch: &BatchFile, path: PathBuf) -> Result<(), BatchError> {
-    let h = &batch.header;
+fn check_header(h: &BatchHeader, path: PathBuf) -> Result<(), BatchError> {
     if h.magic != MAGIC {
         return Err(not_ours(&h.magic, path));
     }
@@ -225,10 +455,12 @@ pub fn read_batch(path: impl AsRef<Path>, expect: &Expectation) -> Result<BatchF
     decode_batch(&bytes, path, expect)
 }
 
-/// The header of the batch file at `path`, read without keeping the
-/// payload (which is decompressed and skipped): for ordering many batch
-/// files before reading them one at a time. A file that does not decode is
-/// read in full to say precisely why.
+/// The header of the batch file at `path`, from its first frame alone
+/// (decompressed in full, so its checksum is checked, and the payload's
+/// columns skipped; the reads' frame is not read): for ordering many
+/// batch files before reading them one at a time. A file whose first frame
+/// does not give a header of this version is read in full to say
+/// precisely why.
 pub fn read_header(path: impl AsRef<Path>) -> Result<BatchHeader, BatchError> {
     #[derive(Deserialize)]
     struct HeaderOnly {
@@ -241,9 +473,11 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<BatchHeader, BatchError> {
         source,
     };
     let file = File::open(path).map_err(io_err)?;
-    let probe = zstd::Decoder::new(file)
-        .ok()
-        .and_then(|z| rmp_serde::from_read::<_, HeaderOnly>(z).ok());
+    let probe = zstd::Decoder::new(file).ok().and_then(|z| {
+        let mut plain = Vec::new();
+        z.single_frame().read_to_end(&mut plain).ok()?;
+        rmp_serde::from_slice::<HeaderOnly>(&plain).ok()
+    });
     match probe {
         Some(p) if p.header.magic == MAGIC && p.header.version == FORMAT_VERSION => Ok(p.header),
         _ => {

@@ -3,16 +3,19 @@
 //! `rescue` and `emit` as separate jobs. The layout is specified in
 //! `docs/batch-format.md`.
 //!
-//! A file is one zstd frame (content checksum on) holding the MessagePack
-//! form (named fields) of a [`BatchFile`]: a [`BatchHeader`] (magic, format
-//! version, the [`Stage`] that wrote it, read numbering, index and options
-//! fingerprints, the options themselves) and a [`Payload`]: the reads, plus
-//! the output of the writing stage as structure-of-arrays
-//! ([`SeedBatch`], [`ChainBatch`], [`RegionBatch`], [`InsertModel`]).
+//! A [`BatchFile`] is a [`BatchHeader`] (magic, format version, the
+//! [`Stage`] that wrote it, read numbering, index and options fingerprints,
+//! the options themselves) and a [`Payload`]: the reads, plus the output of
+//! the writing stage as structure-of-arrays ([`SeedBatch`], [`ChainBatch`],
+//! [`RegionBatch`], [`InsertModel`]).
+//!
+//! On disk (format version 4) it is two zstd frames, content checksum on
+//! in both, each holding one MessagePack value (named fields): first the
+//! header with the payload less its reads, then the reads.
 //!
 //! [`write_batch`] writes through a temporary file and renames it, so a
 //! reader never sees half a batch; [`read_batch`] checks everything it can
-//! (frame checksum, magic, version, stage, fingerprints, offsets, counts)
+//! (frame checksums, magic, version, stage, fingerprints, offsets, counts)
 //! and answers a [`BatchError`] naming the file, never a panic.
 
 mod chains;
@@ -42,7 +45,7 @@ pub const MAGIC: &str = "ferrous-batch";
 
 /// The format version this build writes and reads. Bumped on any change a
 /// reader of the previous version would misread (see the docs).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// zstd level [`write_batch`] uses.
 pub const DEFAULT_LEVEL: i32 = 1;
@@ -127,8 +130,10 @@ pub struct BatchHeader {
 }
 
 /// A batch's data: the reads, and what the writing stage computed for
-/// each of them (one entry per read, in read order).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// each of them (one entry per read, in read order). Not serialised as
+/// such: the file holds the reads apart from the rest (see the module's
+/// docs).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
     Reads {
         reads: ReadBatch,
@@ -225,7 +230,7 @@ pub struct ReferenceBounds {
 }
 
 /// A whole batch file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BatchFile {
     pub header: BatchHeader,
     pub payload: Payload,

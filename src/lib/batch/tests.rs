@@ -75,3 +75,125 @@ fn header_must_match_payload() {
     b.header.first_read = 5;
     assert!(b.check().is_err());
 }
+
+/// 300 reads of 150 pseudo-random bases, from read 1000.
+fn random_reads() -> ReadBatch {
+    let mut r = ReadBatch::new();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut seq = vec![0u8; 150];
+    for i in 0..300 {
+        for b in &mut seq {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = b"ACGT"[(x >> 62) as usize];
+        }
+        let qual: Vec<u8> = seq.iter().map(|&b| b'!' + b % 41).collect();
+        r.push(format!("r{i}").as_bytes(), b"", &seq, Some(&qual))
+            .unwrap();
+    }
+    r.first_read = 1000;
+    r
+}
+
+fn seeds_batch(reads: ReadBatch) -> BatchFile {
+    let mut seeds = SeedBatch::new();
+    for _ in 0..reads.len() {
+        seeds.push_read(&[]);
+    }
+    BatchFile::new(
+        Payload::Seeds { reads, seeds },
+        2,
+        Layout::Single,
+        1,
+        &MemOptions::default(),
+    )
+}
+
+fn reads_batch(reads: ReadBatch) -> BatchFile {
+    BatchFile::new(
+        Payload::Reads { reads },
+        2,
+        Layout::Single,
+        1,
+        &MemOptions::default(),
+    )
+}
+
+fn expect(stage: Stage) -> Expectation {
+    Expectation {
+        stage,
+        index_fingerprint: 1,
+        options_fingerprint: MemOptions::default().fingerprint(),
+        alt_contigs: vec![],
+    }
+}
+
+fn encode(batch: &BatchFile, level: i32) -> Vec<u8> {
+    encode_batch(batch, level, std::path::Path::new("mem")).unwrap()
+}
+
+/// The file's two frames.
+fn frames(bytes: &[u8]) -> (&[u8], &[u8]) {
+    bytes.split_at(zstd::zstd_safe::find_frame_compressed_size(bytes).unwrap())
+}
+
+#[test]
+fn a_file_is_two_frames_header_then_reads() {
+    use serde::de::IgnoredAny;
+    use std::collections::BTreeMap;
+    #[derive(Deserialize)]
+    struct First {
+        header: BatchHeader,
+        payload: BTreeMap<String, BTreeMap<String, IgnoredAny>>,
+    }
+    let reads = random_reads();
+    for (batch, kind, fields) in [
+        (reads_batch(reads.clone()), "Reads", vec![]),
+        (seeds_batch(reads.clone()), "Seeds", vec!["seeds"]),
+    ] {
+        let bytes = encode(&batch, 1);
+        let (one, two) = frames(&bytes);
+        assert_eq!(
+            zstd::zstd_safe::find_frame_compressed_size(two),
+            Ok(two.len())
+        );
+        let plain1 = zstd::decode_all(one).unwrap();
+        let first: First = rmp_serde::from_slice(&plain1).unwrap();
+        assert_eq!(first.header, batch.header);
+        assert_eq!(first.header.version, 4);
+        let (k, v) = first.payload.iter().next().unwrap();
+        assert_eq!((first.payload.len(), k.as_str()), (1, kind));
+        assert_eq!(v.keys().map(String::as_str).collect::<Vec<_>>(), fields);
+        let plain2 = zstd::decode_all(two).unwrap();
+        assert_eq!(rmp_serde::from_slice::<ReadBatch>(&plain2).unwrap(), reads);
+        // `zstd -dc` gives the two values one after the other.
+        assert_eq!(
+            zstd::decode_all(&bytes[..]).unwrap(),
+            [plain1, plain2].concat()
+        );
+    }
+}
+
+/// `read_header` reads frame 1 only: a damaged reads' frame does not stop
+/// it (reading the batch does).
+#[test]
+fn read_header_reads_the_first_frame_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.seeds");
+    let batch = seeds_batch(random_reads());
+    let mut bytes = encode(&batch, 1);
+    let n = bytes.len();
+    bytes[n - 1] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(read_header(&path).unwrap(), batch.header);
+    let e = read_batch(&path, &expect(Stage::Seeds)).unwrap_err();
+    assert!(matches!(e, BatchError::Checksum { .. }), "{e:?}");
+    // A damaged first frame: the full decoder's precise error.
+    let mut bytes = encode(&batch, 1);
+    let first = frames(&bytes).0.len();
+    bytes[first - 1] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let e = read_header(&path).unwrap_err();
+    assert!(matches!(e, BatchError::Checksum { .. }), "{e:?}");
+}
