@@ -50,6 +50,9 @@ fn round_trip(payload: Payload, paired: bool) -> BatchFile {
     };
     let back = decode_batch(&bytes, Path::new("mem"), &expect).unwrap();
     assert_eq!(back, batch);
+    // Written again, with the reads' frame it was read with carried: the
+    // same bytes.
+    assert_eq!(encode_batch(&back, 1, Path::new("mem")).unwrap(), bytes);
     back
 }
 

@@ -182,8 +182,11 @@ pub fn batch(data: &[u8]) {
             }
         }
     }
+    // Written again, the reads' frame it was read with carried verbatim.
     let again = encode_batch(&batch, 1, name).unwrap();
     assert_eq!(decode_batch(&again, name, &expect).unwrap(), batch);
+    let first = zstd::zstd_safe::find_frame_compressed_size(bytes).unwrap();
+    assert!(again.ends_with(&bytes[first..]), "reads' frame not carried");
 }
 
 /// Re-computes the checksums of an index image after mutation: each

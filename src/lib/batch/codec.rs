@@ -2,8 +2,13 @@
 //! checksum on in both, each around one MessagePack value (named fields):
 //! frame 1 the header and the payload less its reads ([`FirstFrame`]),
 //! frame 2 the reads ([`ReadBatch`]); atomic writes.
+//!
+//! The reads have a frame of their own so that a stage, which never
+//! changes them, can write the compressed frame it read ([`ReadsFrame`])
+//! instead of compressing them again.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -121,6 +126,49 @@ impl<'a> Columns<'a> {
     }
 }
 
+/// Which reads a [`ReadsFrame`] holds, as far as the encoder checks
+/// before writing it for a batch's reads: cheap to compute, and enough to
+/// catch a frame handed to the wrong batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReadsIdentity {
+    first_read: u64,
+    count: u64,
+    bases: u64,
+}
+
+impl ReadsIdentity {
+    fn of(reads: &ReadBatch) -> Self {
+        ReadsIdentity {
+            first_read: reads.first_read,
+            count: reads.len() as u64,
+            bases: reads.total_bases(),
+        }
+    }
+}
+
+/// The reads' frame of a decoded batch file (frame 2, compressed, as the
+/// file held it) and which reads it holds. Opaque: the decoder makes it,
+/// a stage moves it from the batch it read to the batch it writes
+/// ([`BatchFile::take_reads_frame`], [`BatchFile::carry_reads_frame`]),
+/// the encoder writes it.
+#[derive(Clone)]
+pub struct ReadsFrame {
+    bytes: Vec<u8>,
+    reads: ReadsIdentity,
+}
+
+/// The bytes are not shown: megabytes of compressed reads.
+impl fmt::Debug for ReadsFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadsFrame")
+            .field("first_read", &self.reads.first_read)
+            .field("reads", &self.reads.count)
+            .field("bases", &self.reads.bases)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
 /// Serialises `batch` and compresses it at zstd `level`, checksum on.
 /// `name` only labels errors.
 pub fn encode_batch(batch: &BatchFile, level: i32, name: &Path) -> Result<Vec<u8>, BatchError> {
@@ -132,18 +180,29 @@ pub fn encode_batch(batch: &BatchFile, level: i32, name: &Path) -> Result<Vec<u8
     Ok(out)
 }
 
-/// Appends the two frames of `batch` to `out`.
+/// Appends the two frames of `batch` to `out`; the reads' frame is the
+/// batch's carried frame when it holds these reads, else compressed here.
 fn encode_into<W: Write>(batch: &BatchFile, level: i32, out: W) -> Result<W, String> {
     let first = FirstFrame {
         header: Cow::Borrowed(&batch.header),
         payload: Columns::of(&batch.payload),
     };
-    let out = compress(&first, level, out)?;
-    compress(batch.payload.reads(), level, out)
+    let mut out = compress(&first, level, out)?;
+    let reads = batch.payload.reads();
+    match &batch.reads_frame {
+        Some(frame) if frame.reads == ReadsIdentity::of(reads) => {
+            out.write_all(&frame.bytes).map_err(|e| e.to_string())?;
+            Ok(out)
+        }
+        _ => compress(reads, level, out),
+    }
 }
 
 /// Appends to `out` one zstd frame (content checksum on) of the
-/// MessagePack of `value`.
+/// MessagePack of `value`. Always fed the same way (serialiser, buffer
+/// size, no flush, no pledged size), so that the frame's bytes depend only
+/// on the value, the level and the zstd version: a carried reads frame is
+/// then the frame the next writer would make.
 fn compress<T: Serialize + ?Sized, W: Write>(value: &T, level: i32, out: W) -> Result<W, String> {
     let mut z = zstd::Encoder::new(out, level).map_err(|e| e.to_string())?;
     z.include_checksum(true).map_err(|e| e.to_string())?;
@@ -194,6 +253,10 @@ fn decode_any(bytes: &[u8], name: &Path) -> Result<BatchFile, BatchError> {
     let reads = decode_reads(&inflate(frame, path())?, path())?;
     let batch = BatchFile {
         header: first.header.into_owned(),
+        reads_frame: Some(ReadsFrame {
+            bytes: frame.to_vec(),
+            reads: ReadsIdentity::of(&reads),
+        }),
         payload: first.payload.with_reads(reads),
     };
     batch.check().map_err(|detail| BatchError::Inconsistent {

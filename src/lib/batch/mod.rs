@@ -11,7 +11,12 @@
 //!
 //! On disk (format version 4) it is two zstd frames, content checksum on
 //! in both, each holding one MessagePack value (named fields): first the
-//! header with the payload less its reads, then the reads.
+//! header with the payload less its reads, then the reads. The reads come
+//! last and alone because no stage changes them: a stage keeps the
+//! compressed frame it read ([`BatchFile::take_reads_frame`]) and writes
+//! it again as it is ([`BatchFile::carry_reads_frame`]), instead of
+//! compressing the same reads once per stage, which was most of the CPU
+//! of the cheap stages (`pair`).
 //!
 //! [`write_batch`] writes through a temporary file and renames it, so a
 //! reader never sees half a batch; [`read_batch`] checks everything it can
@@ -29,6 +34,7 @@ mod seeds;
 pub use chains::ChainBatch;
 pub use codec::{
     decode_batch, encode_batch, read_batch, read_header, write_batch, write_batch_with_level,
+    ReadsFrame,
 };
 pub use error::BatchError;
 pub use insert::InsertModel;
@@ -230,10 +236,22 @@ pub struct ReferenceBounds {
 }
 
 /// A whole batch file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct BatchFile {
     pub header: BatchHeader,
     pub payload: Payload,
+    /// The compressed frame the reads were decoded from, to be written
+    /// again instead of compressing the reads anew (see
+    /// [`BatchFile::carry_reads_frame`]).
+    reads_frame: Option<ReadsFrame>,
+}
+
+/// Two batches are equal when their header and payload are: a carried
+/// reads frame is only a cached encoding of the payload's reads.
+impl PartialEq for BatchFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.header == other.header && self.payload == other.payload
+    }
 }
 
 impl BatchFile {
@@ -267,7 +285,27 @@ impl BatchFile {
                 ferrous_version: env!("CARGO_PKG_VERSION").to_string(),
             },
             payload,
+            reads_frame: None,
         }
+    }
+
+    /// Takes the compressed frame this batch's reads were decoded from
+    /// (`None` for a batch not read from a file, or taken already), so that
+    /// a stage can hand it to the batch it writes with the same reads.
+    pub fn take_reads_frame(&mut self) -> Option<ReadsFrame> {
+        self.reads_frame.take()
+    }
+
+    /// Gives this batch the compressed frame of its reads, taken from the
+    /// batch they were read with ([`Self::take_reads_frame`]): the encoder
+    /// then writes that frame as it is instead of compressing the reads
+    /// again. Only for reads passed on unchanged: the encoder checks the
+    /// frame against the reads' first read number, count and total bases
+    /// (and compresses the reads if they differ), not byte by byte. The
+    /// frame is the previous writer's compression: at the same zstd level
+    /// and zstd version, the same bytes as compressing anew.
+    pub fn carry_reads_frame(&mut self, frame: Option<ReadsFrame>) {
+        self.reads_frame = frame;
     }
 
     /// Checks the reference coordinates of the payload against the index

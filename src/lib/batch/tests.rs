@@ -133,6 +133,10 @@ fn encode(batch: &BatchFile, level: i32) -> Vec<u8> {
     encode_batch(batch, level, std::path::Path::new("mem")).unwrap()
 }
 
+fn decode(bytes: &[u8], stage: Stage) -> BatchFile {
+    decode_batch(bytes, std::path::Path::new("mem"), &expect(stage)).unwrap()
+}
+
 /// The file's two frames.
 fn frames(bytes: &[u8]) -> (&[u8], &[u8]) {
     bytes.split_at(zstd::zstd_safe::find_frame_compressed_size(bytes).unwrap())
@@ -172,6 +176,67 @@ fn a_file_is_two_frames_header_then_reads() {
             zstd::decode_all(&bytes[..]).unwrap(),
             [plain1, plain2].concat()
         );
+    }
+}
+
+/// A stage's output written with the reads' frame it read is the same
+/// file as one whose reads are compressed anew, at the same level.
+#[test]
+fn a_carried_reads_frame_gives_the_same_bytes() {
+    for level in [1, 3] {
+        let input = encode(&reads_batch(random_reads()), level);
+        let mut read = decode(&input, Stage::Reads);
+        let frame = read.take_reads_frame();
+        assert!(frame.is_some());
+        assert!(read.take_reads_frame().is_none());
+        let mut next = seeds_batch(read.payload.reads().clone());
+        let fresh = encode(&next, level);
+        next.carry_reads_frame(frame);
+        let carried = encode(&next, level);
+        assert_eq!(carried, fresh, "level {level}");
+        assert_eq!(frames(&carried).1, frames(&input).1);
+    }
+}
+
+/// The carried frame is written as it was read: from a file written at
+/// another level it is not the frame this writer would make, yet decodes
+/// to the same batch.
+#[test]
+fn a_carried_reads_frame_is_written_verbatim() {
+    let input = encode(&reads_batch(random_reads()), 19);
+    let mut read = decode(&input, Stage::Reads);
+    let mut next = seeds_batch(read.payload.reads().clone());
+    let fresh = encode(&next, 1);
+    next.carry_reads_frame(read.take_reads_frame());
+    let carried = encode(&next, 1);
+    assert_eq!(frames(&carried).0, frames(&fresh).0);
+    assert_eq!(frames(&carried).1, frames(&input).1);
+    assert_ne!(frames(&carried).1, frames(&fresh).1);
+    assert_eq!(decode(&carried, Stage::Seeds), next);
+}
+
+/// A frame carried to a batch of other reads is not written: the reads
+/// are compressed anew.
+#[test]
+fn a_reads_frame_of_other_reads_is_not_written() {
+    let input = encode(&reads_batch(random_reads()), 1);
+    let frame = decode(&input, Stage::Reads).take_reads_frame();
+    let mut renumbered = random_reads();
+    renumbered.first_read += 1;
+    let mut fewer = ReadBatch::new();
+    let all = random_reads();
+    for i in 1..all.len() {
+        fewer
+            .push(all.name(i), all.comment(i), all.seq(i), all.qual(i))
+            .unwrap();
+    }
+    fewer.first_read = all.first_read;
+    for other in [renumbered, fewer] {
+        let mut next = seeds_batch(other);
+        let fresh = encode(&next, 1);
+        next.carry_reads_frame(frame.clone());
+        assert_eq!(encode(&next, 1), fresh);
+        assert_eq!(decode(&fresh, Stage::Seeds), next);
     }
 }
 
