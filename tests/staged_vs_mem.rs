@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 
 mod common;
 use common::{data, manifest, records, refused, run, stage_path};
-use ferrous::batch::{read_batch, write_batch, Expectation, Stage, FORMAT_VERSION};
+use ferrous::batch::{
+    read_batch, write_batch, write_batch_with_level, Expectation, Stage, FORMAT_VERSION,
+};
 use ferrous::index::FmIndex;
 use ferrous::options::MemOptions;
 
@@ -258,6 +260,71 @@ fn empty_input_gives_one_empty_batch_and_the_header() {
         &[s.path("empty.fq"), s.path("empty.fq")],
         true,
         1,
+    );
+}
+
+/// The reads' frame of the batch file at `path`: all that follows frame 1.
+fn reads_frame(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).expect("read");
+    let first = zstd::zstd_safe::find_frame_compressed_size(&bytes).expect("frame 1");
+    bytes[first..].to_vec()
+}
+
+/// Each stage writes the reads' frame of the batch it read back as it is,
+/// not compressed anew: a reads batch rewritten at zstd level 19 (ferrous
+/// writes level 1) keeps that level's reads frame through every stage,
+/// and the run still gives `mem`'s SAM.
+#[test]
+fn stages_write_the_reads_frame_they_read_verbatim() {
+    let s = setup();
+    let dir = s.path("carried");
+    let args = ["-K", "200000"];
+    run(ferrous()
+        .arg("split")
+        .args(args)
+        .arg("-o")
+        .arg(&dir)
+        .args(pairs()));
+    let expect = Expectation {
+        stage: Stage::Reads,
+        index_fingerprint: 0,
+        options_fingerprint: MemOptions::default().fingerprint(),
+        alt_contigs: vec![],
+    };
+    let batches = manifest(&dir);
+    for b in &batches {
+        let level1 = reads_frame(b);
+        let mut batch = read_batch(b, &expect).expect("reads batch");
+        drop(batch.take_reads_frame());
+        write_batch_with_level(b, &batch, 19).expect("rewrite");
+        let level19 = reads_frame(b);
+        assert_ne!(level19, level1, "level 19 compresses differently");
+        let steps = [
+            ("seed", "reads", "seeds"),
+            ("chain", "seeds", "chains"),
+            ("extend", "chains", "regions"),
+            ("pair", "regions", "paired"),
+            ("rescue", "paired", "rescued"),
+        ];
+        for (step, from, to) in steps {
+            run(ferrous()
+                .arg(step)
+                .args(args)
+                .arg(idx())
+                .arg(stage_path(b, from))
+                .arg("-o")
+                .arg(stage_path(b, to)));
+            assert!(
+                reads_frame(&stage_path(b, to)) == level19,
+                "{step} did not write the reads' frame it read"
+            );
+        }
+    }
+    let last: Vec<PathBuf> = batches.iter().map(|b| stage_path(b, "rescued")).collect();
+    let got = run(ferrous().arg("emit").args(args).arg(idx()).args(&last));
+    assert_eq!(
+        without_pg_cl(&got),
+        without_pg_cl(&mem(&args, "2", &pairs()))
     );
 }
 

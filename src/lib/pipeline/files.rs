@@ -183,8 +183,11 @@ pub fn run_step(
 ) -> Result<StageSummary, StageError> {
     let t0 = Instant::now();
     let span = trace::span(Kind::ReadBatch, 0, 0);
-    let batch = read_checked(aligner, input, step.input())?;
+    let mut batch = read_checked(aligner, input, step.input())?;
     drop(span);
+    // Every step passes the reads on unchanged: their compressed frame is
+    // written again as it was read, not compressed anew.
+    let reads_frame = batch.take_reads_frame();
     let h = &batch.header;
     let t1 = Instant::now();
     let payload = match batch.payload {
@@ -243,6 +246,7 @@ pub fn run_step(
     // batch size, which only the cutter uses): the output's bytes then do
     // not depend on this stage's -t, -K or -v.
     next.header.options = h.options.clone();
+    next.carry_reads_frame(reads_frame);
     let span = trace::span(Kind::WriteBatch, h.first_read, 0);
     write_batch(output, &next)?;
     drop(span);
@@ -480,7 +484,12 @@ pub fn emit_files(
         let p = paths.next()?;
         let t = Instant::now();
         let _span = trace::span(Kind::ReadBatch, 0, 0);
-        Some(read_checked(aligner, p, stage).map(|b| (b, t.elapsed().as_secs_f64())))
+        let batch = read_checked(aligner, p, stage).map(|mut b| {
+            // Nothing is written from it: free the compressed reads now.
+            drop(b.take_reads_frame());
+            b
+        });
+        Some(batch.map(|b| (b, t.elapsed().as_secs_f64())))
     };
     let work = |(batch, read_s): (BatchFile, f64), sink: &mut TextSink| {
         let t = Instant::now();
