@@ -219,13 +219,13 @@ fn reads_frame_that_is_not_a_read_batch() {
     }
     // A read batch whose offsets do not fit its data (the first name
     // ending past the second): refused by ReadBatch's own checks.
-    let key = b"\xa9name_ends\xdc\x00\xc8\x02";
+    let key = b"\xa9name_ends\xc5\x03\x20";
     let at = reads_plain
         .windows(key.len())
         .position(|w| w == key)
-        .expect("name_ends: an array16 of 200 entries from 2");
+        .expect("name_ends: a bin16 of 200 little-endian u32");
     let mut bad = reads_plain.clone();
-    bad[at + key.len() - 1] = 0x7f;
+    bad[at + key.len()] = 0x7f;
     let e = refuse(&[first, &frame(&bad)].concat());
     assert!(matches!(e, BatchError::Inconsistent { .. }), "{e:?}");
     assert!(e.to_string().contains("offsets"), "{e}");
@@ -297,6 +297,7 @@ fn flipped_bytes_inside_the_frames() {
     // first block: refused, whatever zstd notices first. (Not bytes 4 and
     // 5 of a frame, its header's flags and window size: zstd has bits
     // there that a frame decodes the same without.)
+    let original = decode(&bytes).unwrap();
     let mut checksum_seen = false;
     let spread = (8..n - 4).step_by((n / 40).max(1));
     let header_flags = first + 4..first + 6;
@@ -305,8 +306,18 @@ fn flipped_bytes_inside_the_frames() {
         for bit in [0x01u8, 0x80] {
             let mut b = bytes.clone();
             b[at] ^= bit;
-            let Err(e) = decode(&b) else {
-                panic!("flip {bit:#x} at {at} (frame 2 at {first}) accepted")
+            let e = match decode(&b) {
+                // Some bits of a zstd frame are redundant (a table's
+                // description, a block's unused bits): the content, which
+                // the checksum covers, is then the same.
+                Ok(same) => {
+                    assert!(
+                        same == original,
+                        "flip {bit:#x} at {at} (frame 2 at {first}) gave other content"
+                    );
+                    continue;
+                }
+                Err(e) => e,
             };
             assert!(e.to_string().contains("batch-007.regions.fb"), "{e}");
             checksum_seen |= matches!(e, BatchError::Checksum { .. });
@@ -495,10 +506,15 @@ enum RawPayload {
 }
 #[derive(Serialize, Clone)]
 struct RawSeeds {
+    #[serde(with = "ferrous::batch::columns")]
     read_ends: Vec<u64>,
+    #[serde(with = "ferrous::batch::columns")]
     x0: Vec<u64>,
+    #[serde(with = "ferrous::batch::columns")]
     x1: Vec<u64>,
+    #[serde(with = "ferrous::batch::columns")]
     size: Vec<u64>,
+    #[serde(with = "ferrous::batch::columns")]
     info: Vec<u64>,
 }
 

@@ -13,38 +13,64 @@ use crate::chain::{Chain, ChainSet, Seed};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "ChainBatchRepr")]
 pub struct ChainBatch {
+    #[serde(with = "crate::batch::columns")]
     read_ends: Vec<u64>,
     // One entry per chain.
+    #[serde(with = "crate::batch::columns")]
     seed_ends: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     pos: Vec<i64>,
+    #[serde(with = "crate::batch::columns")]
     rid: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     w: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     kept: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     first: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     is_alt: Vec<bool>,
+    #[serde(with = "crate::batch::columns")]
     frac_rep: Vec<f32>,
     // One entry per seed.
+    #[serde(with = "crate::batch::columns")]
     rbeg: Vec<i64>,
+    #[serde(with = "crate::batch::columns")]
     qbeg: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     len: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     score: Vec<i32>,
 }
 
 /// The serialised shape of [`ChainBatch`], checked on the way in.
 #[derive(Deserialize)]
 struct ChainBatchRepr {
+    #[serde(with = "crate::batch::columns")]
     read_ends: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     seed_ends: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     pos: Vec<i64>,
+    #[serde(with = "crate::batch::columns")]
     rid: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     w: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     kept: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     first: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     is_alt: Vec<bool>,
+    #[serde(with = "crate::batch::columns")]
     frac_rep: Vec<f32>,
+    #[serde(with = "crate::batch::columns")]
     rbeg: Vec<i64>,
+    #[serde(with = "crate::batch::columns")]
     qbeg: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     len: Vec<i32>,
+    #[serde(with = "crate::batch::columns")]
     score: Vec<i32>,
 }
 

@@ -25,6 +25,7 @@
 
 mod chains;
 mod codec;
+pub mod columns;
 mod error;
 mod insert;
 mod offsets;

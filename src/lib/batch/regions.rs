@@ -16,15 +16,17 @@ macro_rules! region_columns {
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
         #[serde(try_from = "RegionBatchRepr")]
         pub struct RegionBatch {
+            #[serde(with = "crate::batch::columns")]
             read_ends: Vec<u64>,
-            $($field: Vec<$ty>,)+
+            $(#[serde(with = "crate::batch::columns")] $field: Vec<$ty>,)+
         }
 
         /// The serialised shape of [`RegionBatch`], checked on the way in.
         #[derive(Deserialize)]
         struct RegionBatchRepr {
+            #[serde(with = "crate::batch::columns")]
             read_ends: Vec<u64>,
-            $($field: Vec<$ty>,)+
+            $(#[serde(with = "crate::batch::columns")] $field: Vec<$ty>,)+
         }
 
         impl RegionBatchRepr {

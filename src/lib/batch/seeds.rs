@@ -13,20 +13,30 @@ use crate::seed::{span_end, span_start, BiInterval};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "SeedBatchRepr")]
 pub struct SeedBatch {
+    #[serde(with = "crate::batch::columns")]
     read_ends: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     x0: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     x1: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     size: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     info: Vec<u64>,
 }
 
 /// The serialised shape of [`SeedBatch`], checked on the way in.
 #[derive(Deserialize)]
 struct SeedBatchRepr {
+    #[serde(with = "crate::batch::columns")]
     read_ends: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     x0: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     x1: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     size: Vec<u64>,
+    #[serde(with = "crate::batch::columns")]
     info: Vec<u64>,
 }
 

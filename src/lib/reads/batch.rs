@@ -29,15 +29,19 @@ pub struct ReadBatch {
     pub first_read: u64,
     #[serde(with = "serde_bytes")]
     names: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
     name_ends: Vec<u32>,
     #[serde(with = "serde_bytes")]
     comments: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
     comment_ends: Vec<u32>,
     #[serde(with = "serde_bytes")]
     seqs: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
     seq_ends: Vec<u64>,
     #[serde(with = "serde_bytes")]
     quals: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
     qual_ends: Vec<u64>,
 }
 
@@ -47,15 +51,19 @@ struct ReadBatchRepr {
     first_read: u64,
     #[serde(with = "serde_bytes")]
     names: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
     name_ends: Vec<u32>,
     #[serde(with = "serde_bytes")]
     comments: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
     comment_ends: Vec<u32>,
     #[serde(with = "serde_bytes")]
     seqs: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
     seq_ends: Vec<u64>,
     #[serde(with = "serde_bytes")]
     quals: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
     qual_ends: Vec<u64>,
 }
 
