@@ -119,6 +119,10 @@ impl Sections {
     }
 }
 
+/// The sections [`FmIndex::open_for`] copies into memory (unless mapped):
+/// those read at random, whose lookups the TLB misses on 4 KiB pages.
+const COPIED: [Section; 2] = [Section::Occ, Section::Sa];
+
 /// An opened FM-index. Read-only and shareable across threads.
 pub struct FmIndex {
     storage: Storage,
@@ -291,25 +295,25 @@ impl FmIndex {
         self.sections = needs;
     }
 
-    /// Reads the occurrence and SA sections in reach (adjacent in the file)
-    /// from `file` into anonymous memory, advised (on Linux) to use huge
-    /// pages, and points the index at that copy.
+    /// Reads the sections in reach of [`COPIED`] from `file` into anonymous
+    /// memory, advised (on Linux) to use huge pages, and points the index
+    /// at that copy.
     fn copy_random_access(&mut self, file: &File) -> Result<(), IndexError> {
-        let kept: Vec<(u64, u64)> = [Section::Occ, Section::Sa]
+        let copied: Vec<(Section, usize, usize)> = COPIED
             .into_iter()
             .filter(|&s| self.sections.has(s))
             .map(|s| {
                 let e = &self.header.entries[s as usize - 1];
-                (e.offset, e.offset + e.len)
+                (s, e.offset as usize, e.len as usize)
             })
             .collect();
         let (Some(start), Some(end)) = (
-            kept.iter().map(|r| r.0).min(),
-            kept.iter().map(|r| r.1).max(),
+            copied.iter().map(|c| c.1).min(),
+            copied.iter().map(|c| c.1 + c.2).max(),
         ) else {
             return Ok(());
         };
-        let len = (end - start) as usize;
+        let len = end - start;
         let oom = |source: std::io::Error| match source.raw_os_error() {
             Some(libc::ENOMEM) => IndexError::OutOfMemory {
                 what: "the index in memory",
@@ -325,19 +329,19 @@ impl FmIndex {
         // Only a hint: without huge pages everything works the same, slower.
         #[cfg(target_os = "linux")]
         let _ = copy.advise(memmap2::Advice::HugePage);
-        read_in_parallel(file, &mut copy, start).map_err(oom)?;
+        read_in_parallel(file, &mut copy, start as u64).map_err(oom)?;
         let copy = copy.make_read_only().map_err(oom)?;
-        let at = |s: Section| (self.header.entries[s as usize - 1].offset - start) as usize;
-        let len_of = |s: Section| self.header.entries[s as usize - 1].len as usize;
-        // SAFETY: the copy holds the file's bytes `start..end`, which cover
-        // the kept sections; it is page-aligned and the sections' offsets
-        // are multiples of 64; the element types are plain integers.
-        unsafe {
-            if self.sections.occ {
-                self.occ = RawSlice::new(&copy, at(Section::Occ), len_of(Section::Occ));
-            }
-            if self.sections.sa {
-                self.sa = RawSlice::new(&copy, at(Section::Sa), len_of(Section::Sa));
+        for (section, offset, len) in copied {
+            // SAFETY: the copy holds the file's bytes `start..end`, which
+            // cover the copied sections; it is page-aligned and the
+            // sections' offsets are multiples of 64; the element types are
+            // plain integers.
+            unsafe {
+                match section {
+                    Section::Occ => self.occ = RawSlice::new(&copy, offset - start, len),
+                    Section::Sa => self.sa = RawSlice::new(&copy, offset - start, len),
+                    _ => unreachable!("only occ and sa are copied"),
+                }
             }
         }
         self.storage.copy = Some(copy);
