@@ -22,7 +22,7 @@ use std::thread;
 use crate::trace::{self, Kind};
 
 use super::gunzip;
-use super::source::read_up_to;
+use super::source::{copy_out, read_up_to};
 
 /// Bytes of a BGZF header up to and including a leading `BC` subfield.
 const HEADER: usize = 18;
@@ -126,10 +126,7 @@ impl ParallelBgzf {
 impl Read for ParallelBgzf {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
-            if self.pos < self.cur.len() {
-                let k = out.len().min(self.cur.len() - self.pos);
-                out[..k].copy_from_slice(&self.cur[self.pos..self.pos + k]);
-                self.pos += k;
+            if let Some(k) = copy_out(&self.cur, &mut self.pos, out) {
                 return Ok(k);
             }
             if self.done {

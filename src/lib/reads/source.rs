@@ -143,14 +143,22 @@ impl ThreadedReader {
     }
 }
 
+/// Copies what is left of `cur` from `*pos` into `out` (as much as fits),
+/// advancing `*pos`; `None` once `cur` is used up, for the caller to fetch
+/// the next piece. The `read` of the readers that hand out pieces decoded
+/// on other threads.
+pub(crate) fn copy_out(cur: &[u8], pos: &mut usize, out: &mut [u8]) -> Option<usize> {
+    let left = cur.get(*pos..).filter(|l| !l.is_empty())?;
+    let k = out.len().min(left.len());
+    out[..k].copy_from_slice(&left[..k]);
+    *pos += k;
+    Some(k)
+}
+
 impl Read for ThreadedReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
-            let cur = &self.chunks.cur;
-            if self.pos < cur.len() {
-                let k = out.len().min(cur.len() - self.pos);
-                out[..k].copy_from_slice(&cur[self.pos..self.pos + k]);
-                self.pos += k;
+            if let Some(k) = copy_out(&self.chunks.cur, &mut self.pos, out) {
                 return Ok(k);
             }
             self.pos = 0;
