@@ -415,7 +415,8 @@ impl FmIndex {
             }
             ranges[i] = (e.offset as usize, e.len as usize);
             if kind.is_small() {
-                check_crc(bytes, e, *kind, &path)?;
+                let data = &bytes[e.offset as usize..(e.offset + e.len) as usize];
+                check_crc(data, e, *kind, &path)?;
             }
         }
         let sec = |s: Section| {
@@ -487,6 +488,9 @@ impl FmIndex {
     pub fn verify(&self) -> Result<(), IndexError> {
         let whole = self.storage.whole.bytes();
         for (kind, e) in Section::ALL.iter().zip(&self.header.entries) {
+            if !self.sections.has(*kind) {
+                continue;
+            }
             // SAFETY: see `RawSlice`; the storage outlives `&self`.
             let data = unsafe {
                 match kind {
@@ -496,12 +500,7 @@ impl FmIndex {
                     _ => &whole[e.offset as usize..(e.offset + e.len) as usize],
                 }
             };
-            if self.sections.has(*kind) && crc32fast::hash(data) != e.crc {
-                return Err(IndexError::Checksum {
-                    path: self.path.clone(),
-                    section: kind.name(),
-                });
-            }
+            check_crc(data, e, *kind, &self.path)?;
         }
         Ok(())
     }
@@ -609,9 +608,10 @@ fn cpu_has_popcnt() -> bool {
     }
 }
 
-/// Fills `buf` with the bytes of `file` from `offset`, several pieces at once: most of
-/// the time goes to the kernel clearing and mapping fresh pages, which
-/// threads do side by side (a few of them, for a moment, at start-up).
+/// Fills `buf` with the bytes of `file` from `offset`, several pieces at
+/// once: most of the time goes to the kernel clearing and mapping fresh
+/// pages, which threads do side by side (a few of them, for a moment, at
+/// start-up).
 fn read_in_parallel(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     /// Pieces of 8 MiB: whole huge pages, and enough pieces to share out.
     const PIECE: usize = 8 << 20;
@@ -654,8 +654,9 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()
     f.read_exact(buf)
 }
 
-fn check_crc(bytes: &[u8], e: &SectionEntry, kind: Section, path: &Path) -> Result<(), IndexError> {
-    let data = &bytes[e.offset as usize..(e.offset + e.len) as usize];
+/// Checks `data`, the bytes of section `kind`, against the CRC32 its table
+/// entry `e` records.
+fn check_crc(data: &[u8], e: &SectionEntry, kind: Section, path: &Path) -> Result<(), IndexError> {
     if crc32fast::hash(data) != e.crc {
         return Err(IndexError::Checksum {
             path: path.to_path_buf(),

@@ -277,6 +277,15 @@ fn coordinate_helpers() {
     assert_eq!(buf, [0, 0, 0, 1, 1, 1]);
 }
 
+/// The next value of a xorshift64 generator (Marsaglia's 13, 7, 17): test
+/// data that is the same on every run.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
 /// Throughput of the search primitives on a real index:
 /// `FERROUS_BENCH_INDEX=path.fmi cargo test --release -- --ignored lookup_throughput --nocapture`
 #[test]
@@ -289,12 +298,7 @@ fn lookup_throughput() {
     let idx = FmIndex::open(path).unwrap();
     let n = idx.seq_len();
     let mut x: u64 = 0x1234_5678;
-    let mut rnd = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rnd = || xorshift(&mut x);
     let reps = 2_000_000u64;
     let t = std::time::Instant::now();
     let mut acc = 0u64;
@@ -333,14 +337,7 @@ fn parallel_read_gives_the_whole_file() {
     use std::io::Write;
     let len = (8 << 20) * 3 + 12_345;
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let bytes: Vec<u8> = (0..len).map(|_| xorshift(&mut state) as u8).collect();
     let mut file = tempfile::tempfile().unwrap();
     file.write_all(&bytes).unwrap();
     let mut buf = vec![0u8; len];
@@ -360,13 +357,11 @@ fn index_file(dir: &std::path::Path, len: usize) -> std::path::PathBuf {
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut fasta = String::from(">one\n");
     for i in 0..len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
+        let r = xorshift(&mut state);
         if i == len / 2 {
             fasta.push_str("\n>two\n");
         }
-        fasta.push(b"ACGT"[(state >> 33) as usize % 4] as char);
+        fasta.push(b"ACGT"[(r >> 33) as usize % 4] as char);
     }
     let idx = FmIndex::from_fasta_bytes(fasta.as_bytes(), 8).unwrap();
     let path = dir.join("ref.fmi");
