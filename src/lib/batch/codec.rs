@@ -402,24 +402,21 @@ fn explain_msgpack_error(plain: &[u8], e: rmp_serde::decode::Error, path: PathBu
         version: u32,
     }
     match rmp_serde::from_slice::<Probe>(plain) {
-        Ok(p) if p.header.magic != MAGIC => not_ours(&p.header.magic, path),
-        Ok(p) if p.header.version != FORMAT_VERSION => BatchError::Version {
-            path,
-            found: p.header.version,
-            expected: FORMAT_VERSION,
-        },
-        Ok(_) => {
-            use rmp_serde::decode::Error as E;
-            let detail = printable(&e.to_string());
-            match e {
-                E::InvalidMarkerRead(io) | E::InvalidDataRead(io)
-                    if io.kind() == io::ErrorKind::UnexpectedEof =>
-                {
-                    BatchError::Truncated { path, detail }
+        Ok(p) => match check_identity(&p.header.magic, p.header.version, path.clone()) {
+            Err(other) => other,
+            Ok(()) => {
+                use rmp_serde::decode::Error as E;
+                let detail = printable(&e.to_string());
+                match e {
+                    E::InvalidMarkerRead(io) | E::InvalidDataRead(io)
+                        if io.kind() == io::ErrorKind::UnexpectedEof =>
+                    {
+                        BatchError::Truncated { path, detail }
+                    }
+                    _ => BatchError::Inconsistent { path, detail },
                 }
-                _ => BatchError::Inconsistent { path, detail },
             }
-        }
+        },
         Err(_) => BatchError::NotBatch {
             path,
             why: printable(&format!("no batch header in the zstd frame ({e})")),
@@ -455,13 +452,19 @@ fn not_ours(magic: &str, path: PathBuf) -> BatchError {
 }
 
 fn check_header(h: &BatchHeader, path: PathBuf) -> Result<(), BatchError> {
-    if h.magic != MAGIC {
-        return Err(not_ours(&h.magic, path));
+    check_identity(&h.magic, h.version, path)
+}
+
+/// A header's magic, then its version: not a batch, or one of another
+/// format version.
+fn check_identity(magic: &str, version: u32, path: PathBuf) -> Result<(), BatchError> {
+    if magic != MAGIC {
+        return Err(not_ours(magic, path));
     }
-    if h.version != FORMAT_VERSION {
+    if version != FORMAT_VERSION {
         return Err(BatchError::Version {
             path,
-            found: h.version,
+            found: version,
             expected: FORMAT_VERSION,
         });
     }
