@@ -350,9 +350,11 @@ pub struct AlignOpts {
     )]
     pub insert_size: Option<String>,
 
-    /// Map the whole index file rather than copying its occurrence and SA
-    /// sections into memory: processes on one machine then share one copy
-    /// of it, but without huge pages seeding is slower (about a fifth).
+    /// Map the whole index file, never copying its occurrence and SA
+    /// sections: processes on one machine share the page cache's copy even
+    /// where it is in small pages, on which seeding is slower (about a
+    /// fifth). Without this option the page cache's copy is used as it lies
+    /// when it is in huge pages, and copied when not.
     #[arg(long = "mmap-index", help_heading = "Input/output")]
     pub mmap_index: bool,
 

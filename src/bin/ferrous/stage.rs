@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use ferrous::index::{alt_path, bwa_prefix, index_path, AltContigs, AltFile, FmIndex, Sections};
+use ferrous::index::{
+    alt_path, bwa_prefix, index_path, AltContigs, AltFile, FmIndex, Residence, Sections,
+};
 use ferrous::options::MemOptions;
 use ferrous::pipeline::{
     emit_files, run_step, split_reads, Aligner, StageError, StageSummary, Step, EMIT_SECTIONS,
@@ -31,7 +33,12 @@ fn report(opt: &MemOptions, name: &str, s: &StageSummary, level: i32) {
 /// memory or (`--mmap-index`) all mapped. Where `PREFIX.fmi` is missing but
 /// bwa's index files are there, a stage job (one of many per run) refuses
 /// with the command that converts them.
-pub fn open_index(path: &Path, mapped: bool, needs: Sections) -> anyhow::Result<FmIndex> {
+pub fn open_index(
+    path: &Path,
+    mapped: bool,
+    needs: Sections,
+    verbosity: i32,
+) -> anyhow::Result<FmIndex> {
     if let Some(bwa) = only_bwa_files(path) {
         anyhow::bail!(
             "{} not found (bwa's index files {}.* are there): convert them once with `ferrous index --from-bwa {}`",
@@ -41,8 +48,22 @@ pub fn open_index(path: &Path, mapped: bool, needs: Sections) -> anyhow::Result<
         );
     }
     let _span = ferrous::trace::span(ferrous::trace::Kind::Index, 0, 0);
-    FmIndex::open_for(path, needs, mapped)
-        .with_context(|| format!("opening the index {}", path.display()))
+    let start = Instant::now();
+    let index = FmIndex::open_for(path, needs, mapped)
+        .with_context(|| format!("opening the index {}", path.display()))?;
+    if verbosity >= 4 {
+        let how = match index.residence() {
+            Residence::Mapped => "mapped",
+            Residence::HugeInPlace => "mapped, occurrences and SA in the page cache's huge pages",
+            Residence::Copied => "occurrences and SA copied into memory",
+        };
+        eprintln!(
+            "[ferrous] opened the index {} in {:.2} s ({how})",
+            index.path().display(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(index)
 }
 
 /// [`open_index`] for `mem`, which, as a drop-in for bwa mem, also takes
@@ -51,7 +72,7 @@ pub fn open_index(path: &Path, mapped: bool, needs: Sections) -> anyhow::Result<
 /// spends loading them) and says how to save that step next time.
 pub fn open_index_or_bwa(path: &Path, mapped: bool, verbosity: i32) -> anyhow::Result<FmIndex> {
     let Some(bwa) = only_bwa_files(path) else {
-        return open_index(path, mapped, Sections::ALL);
+        return open_index(path, mapped, Sections::ALL, verbosity);
     };
     let _span = ferrous::trace::span(ferrous::trace::Kind::Index, 0, 0);
     let start = Instant::now();
@@ -153,7 +174,12 @@ pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
 pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
     let opt = args.opts.resolve()?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
-    let index = open_index(&args.index, args.opts.mmap_index, step.index_sections())?;
+    let index = open_index(
+        &args.index,
+        args.opts.mmap_index,
+        step.index_sections(),
+        opt.verbosity,
+    )?;
     let alt = load_alt(&args.index, &index, &opt, false)?;
     let pool = thread_pool(opt.n_threads)?;
     let aligner = Aligner::new(&index, &alt, &opt);
@@ -175,7 +201,12 @@ pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
         opt.verbosity,
     )?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
-    let index = open_index(&args.index, args.opts.mmap_index, EMIT_SECTIONS)?;
+    let index = open_index(
+        &args.index,
+        args.opts.mmap_index,
+        EMIT_SECTIONS,
+        opt.verbosity,
+    )?;
     let alt = load_alt(&args.index, &index, &opt, false)?;
     let pool = thread_pool(opt.n_threads)?;
     let mut aligner = Aligner::new(&index, &alt, &opt);

@@ -26,7 +26,7 @@
 //! three samples in four.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -709,7 +709,7 @@ pub fn convert_bwa_index(
     let contigs = format::encode_contigs(&set.contigs);
     let holes = format::encode_holes(&set.holes);
     let file = AtomicFile::create(&final_path).map_err(write_err)?;
-    let mut w = SectionWriter::new(BufWriter::with_capacity(1 << 22, file)).map_err(write_err)?;
+    let mut w = SectionWriter::new(format::ChunkWriter::new(file)).map_err(write_err)?;
     w.section(Section::Contigs, &contigs).map_err(write_err)?;
     w.section(Section::Holes, &holes).map_err(write_err)?;
     let mut pac = crate::index::build::try_alloc::<u8>(
@@ -736,7 +736,7 @@ pub fn convert_bwa_index(
     w.section(Section::Meta, &set.meta().encode())
         .map_err(write_err)?;
     let (out, fingerprint, file_size) = w.finish().map_err(write_err)?;
-    let file = out.into_inner().map_err(|e| write_err(e.into_error()))?;
+    let file = out.into_inner().map_err(write_err)?;
     file.commit().map_err(write_err)?;
     if verbose {
         eprintln!(

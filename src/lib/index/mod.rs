@@ -17,6 +17,7 @@ mod error;
 pub mod fasta;
 pub mod format;
 pub mod frombwa;
+mod in_place;
 pub mod occ;
 pub mod search;
 
@@ -65,12 +66,32 @@ impl Backing {
 struct Storage {
     whole: Backing,
     copy: Option<memmap2::Mmap>,
+    residence: Residence,
 }
 
 impl Storage {
     fn new(whole: Backing) -> Self {
-        Storage { whole, copy: None }
+        Storage {
+            whole,
+            copy: None,
+            residence: Residence::Mapped,
+        }
     }
+}
+
+/// Where the sections an open index reads at random (occurrences and SA)
+/// are read from: see [`FmIndex::open_for`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Residence {
+    /// The file's mapping, in whatever pages the page cache holds
+    /// (`--mmap-index`; also a job that reads neither section, and an index
+    /// held in memory).
+    Mapped,
+    /// The file's mapping, checked to be in 2 MiB pages: the page cache's
+    /// copy used as it lies.
+    HugeInPlace,
+    /// A copy in anonymous memory (2 MiB pages where Linux can).
+    Copied,
 }
 
 /// The big sections of an index a job reads (the small ones, contigs,
@@ -225,9 +246,10 @@ impl FmIndex {
         Self::open_for(path, Sections::ALL, false)
     }
 
-    /// [`FmIndex::open`], but every section is mapped, none copied:
-    /// processes on one machine share the page cache's copy, and lookups
-    /// run on 4 KiB pages (slower). Checks the same.
+    /// [`FmIndex::open`], but every section is mapped, none copied or
+    /// faulted in ahead: processes on one machine share the page cache's
+    /// copy, in whatever pages it holds (lookups on 4 KiB pages are about a
+    /// fifth slower). Checks the same.
     pub fn open_mapped(path: impl AsRef<Path>) -> Result<FmIndex, IndexError> {
         Self::open_for(path, Sections::ALL, true)
     }
@@ -238,12 +260,16 @@ impl FmIndex {
     /// unchecked data), and checks the CRC32 of those it keeps.
     ///
     /// Unless `mapped`, the sections read at random (occurrences and SA)
-    /// are copied into anonymous memory, as bwa reads its index: Linux may
-    /// then back them with 2 MiB pages, and the occurrence and SA lookups
-    /// of seeding and chaining, nearly all TLB misses on the 4 KiB pages of
-    /// a mapped file, cost about a fifth less. The reference text, read a
-    /// few hundred bases at a time, stays mapped: copying it would cost
-    /// more (fresh pages cleared, then filled) than its lookups gain.
+    /// must be in 2 MiB pages: the occurrence and SA lookups of seeding and
+    /// chaining, nearly all TLB misses on 4 KiB pages, then cost about a
+    /// fifth less. Where the page cache holds them in large folios (or the
+    /// file is not cached yet, and is read into such folios now), the
+    /// mapping is used as it is, in huge pages ([`Residence::HugeInPlace`]);
+    /// otherwise they are copied into anonymous memory, as bwa reads its
+    /// index ([`Residence::Copied`]). See the `in_place` module. The
+    /// reference text, read a few hundred bases at a time, stays mapped
+    /// either way: copying it would cost more (fresh pages cleared, then
+    /// filled) than its lookups gain.
     pub fn open_for(
         path: impl AsRef<Path>,
         needs: Sections,
@@ -252,7 +278,7 @@ impl FmIndex {
         let (file, mut index) = Self::map(path)?;
         index.keep_only(needs);
         if !mapped {
-            index.copy_random_access(&file)?;
+            index.place_random_access(&file)?;
         }
         index.verify()?;
         Ok(index)
@@ -277,6 +303,10 @@ impl FmIndex {
         // SAFETY: the mapping is read-only; the index file is not modified
         // while in use (it is replaced by rename, never rewritten in place).
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
+        // Only a hint: a file not yet cached is then read in 2 MiB folios
+        // when faulted in, which the kernel can map with huge pages.
+        #[cfg(target_os = "linux")]
+        let _ = map.advise(memmap2::Advice::HugePage);
         let index = Self::from_storage(Storage::new(Backing::Mapped(map)), path)?;
         Ok((file, index))
     }
@@ -293,6 +323,28 @@ impl FmIndex {
             self.sa = RawSlice::empty();
         }
         self.sections = needs;
+    }
+
+    /// Puts the sections in reach of [`COPIED`] in huge pages: the file's
+    /// mapping where the page cache holds them so, else a copy.
+    fn place_random_access(&mut self, file: &File) -> Result<(), IndexError> {
+        let ranges = COPIED
+            .into_iter()
+            .filter(|&s| self.sections.has(s))
+            .map(|s| &self.header.entries[s as usize - 1])
+            .map(|e| (e.offset as usize, (e.offset + e.len) as usize));
+        let (Some(start), Some(end)) =
+            (ranges.clone().map(|r| r.0).min(), ranges.map(|r| r.1).max())
+        else {
+            return Ok(());
+        };
+        if let Backing::Mapped(map) = &self.storage.whole {
+            if in_place::huge_in_place(map, start, end) {
+                self.storage.residence = Residence::HugeInPlace;
+                return Ok(());
+            }
+        }
+        self.copy_random_access(file)
     }
 
     /// Reads the sections in reach of [`COPIED`] from `file` into anonymous
@@ -345,6 +397,7 @@ impl FmIndex {
             }
         }
         self.storage.copy = Some(copy);
+        self.storage.residence = Residence::Copied;
         Ok(())
     }
 
@@ -508,6 +561,12 @@ impl FmIndex {
     /// The big sections in reach (see [`FmIndex::open_for`]).
     pub fn sections(&self) -> Sections {
         self.sections
+    }
+
+    /// Where the occurrences and SA are read from (see
+    /// [`FmIndex::open_for`]).
+    pub fn residence(&self) -> Residence {
+        self.storage.residence
     }
 
     /// The file this index was opened from.

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 use super::fasta::parse_fasta;
 use super::format::Section;
-use super::{build, BiInterval, BuildOptions, FmIndex, IndexError, Sections};
+use super::{build, BiInterval, BuildOptions, FmIndex, IndexError, Residence, Sections};
 
 /// Naive reference model of an index: text X, full SA of X$ and BWT.
 struct Naive {
@@ -383,7 +383,14 @@ fn open_for_reads_the_same_sections() {
     for mapped in [false, true] {
         let idx = FmIndex::open_for(&path, Sections::ALL, mapped).unwrap();
         assert_eq!(idx.sections(), Sections::ALL);
+        // In memory, a file this small (under one huge page) is copied.
         assert_eq!(idx.storage.copy.is_some(), !mapped);
+        let residence = if mapped {
+            Residence::Mapped
+        } else {
+            Residence::Copied
+        };
+        assert_eq!(idx.residence(), residence);
         let mut got = vec![0; rows.len()];
         idx.sa_many(&rows, &mut got);
         assert_eq!(got, want, "mapped: {mapped}");

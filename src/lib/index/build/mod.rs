@@ -22,7 +22,7 @@ mod rows;
 mod tests;
 mod whole;
 
-use std::io::{BufWriter, Seek, Write};
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -165,9 +165,9 @@ pub fn build_index(
         source,
     };
     let file = AtomicFile::create(&final_path).map_err(write_err)?;
-    let out = BufWriter::with_capacity(1 << 22, file);
+    let out = format::ChunkWriter::new(file);
     let (out, fingerprint, file_size) = write_index_with(parsed, opts, out, &final_path, progress)?;
-    let file = out.into_inner().map_err(|e| write_err(e.into_error()))?;
+    let file = out.into_inner().map_err(write_err)?;
     file.commit().map_err(write_err)?;
     progress.note(format_args!(
         "wrote {} ({} bytes)",
