@@ -409,6 +409,33 @@ fn open_for_reads_the_same_sections() {
     }
 }
 
+/// An index as `ferrous index` writes it (in aligned 4 MiB chunks), large
+/// enough for huge pages, opened in memory: on Linux 6.x with large folios
+/// it is used in place, elsewhere copied; either way its lookups are those
+/// of the whole file read into memory.
+#[test]
+fn an_index_written_by_the_builder_looks_up_the_same_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut fasta = String::from(">big\n");
+    for _ in 0..6_000_000 {
+        fasta.push(b"ACGT"[(xorshift(&mut state) >> 33) as usize % 4] as char);
+    }
+    let fa = dir.path().join("big.fa");
+    std::fs::write(&fa, fasta).unwrap();
+    let built = build::build_index(&fa, None, &BuildOptions::default()).unwrap();
+    let whole = FmIndex::from_bytes(&std::fs::read(&built.path).unwrap(), "whole").unwrap();
+    let idx = FmIndex::open(&built.path).unwrap();
+    assert_ne!(idx.residence(), Residence::Mapped);
+    eprintln!("residence: {:?}", idx.residence());
+    let rows: Vec<u64> = (1..=whole.seq_len()).step_by(997).collect();
+    let (mut want, mut got) = (vec![0; rows.len()], vec![0; rows.len()]);
+    whole.sa_many(&rows, &mut want);
+    idx.sa_many(&rows, &mut got);
+    assert_eq!(got, want);
+    assert!(idx.occ_blocks() == whole.occ_blocks());
+}
+
 /// A damaged section is refused by every job that reads it, in memory or
 /// mapped, and by no job that does not.
 #[test]
