@@ -61,22 +61,29 @@ impl Backing {
 }
 
 /// Everything the sections of an open index point into: the file's bytes,
-/// and (from [`FmIndex::open_for`] in memory) a copy of the sections read
-/// at random in anonymous memory, which the index uses instead.
+/// and where the sections read at random are (from [`FmIndex::open_for`]
+/// in memory: possibly a copy in anonymous memory, which the index then
+/// uses instead).
 struct Storage {
     whole: Backing,
-    copy: Option<memmap2::Mmap>,
-    residence: Residence,
+    random: Placement,
 }
 
 impl Storage {
     fn new(whole: Backing) -> Self {
         Storage {
             whole,
-            copy: None,
-            residence: Residence::Mapped,
+            random: Placement::Mapped,
         }
     }
+}
+
+/// [`Residence`], holding the copy where there is one (kept only to keep
+/// it mapped: the index reads it through its section slices).
+enum Placement {
+    Mapped,
+    HugeInPlace,
+    Copied(#[allow(dead_code)] memmap2::Mmap),
 }
 
 /// Where the sections an open index reads at random (occurrences and SA)
@@ -325,46 +332,42 @@ impl FmIndex {
         self.sections = needs;
     }
 
+    /// The file's bytes `start..end` that hold the sections of [`COPIED`]
+    /// in reach; `None` when none is.
+    fn random_access_span(&self) -> Option<(usize, usize)> {
+        let entries = COPIED
+            .into_iter()
+            .filter(|&s| self.sections.has(s))
+            .map(|s| &self.header.entries[s as usize - 1]);
+        let start = entries.clone().map(|e| e.offset).min()?;
+        let end = entries.map(|e| e.offset + e.len).max()?;
+        Some((start as usize, end as usize))
+    }
+
     /// Puts the sections in reach of [`COPIED`] in huge pages: the file's
     /// mapping where the page cache holds them so, else a copy.
     fn place_random_access(&mut self, file: &File) -> Result<(), IndexError> {
-        let ranges = COPIED
-            .into_iter()
-            .filter(|&s| self.sections.has(s))
-            .map(|s| &self.header.entries[s as usize - 1])
-            .map(|e| (e.offset as usize, (e.offset + e.len) as usize));
-        let (Some(start), Some(end)) =
-            (ranges.clone().map(|r| r.0).min(), ranges.map(|r| r.1).max())
-        else {
+        let Some((start, end)) = self.random_access_span() else {
             return Ok(());
         };
         if let Backing::Mapped(map) = &self.storage.whole {
             if in_place::huge_in_place(map, start, end) {
-                self.storage.residence = Residence::HugeInPlace;
+                self.storage.random = Placement::HugeInPlace;
                 return Ok(());
             }
         }
-        self.copy_random_access(file)
+        self.copy_random_access(file, start, end)
     }
 
-    /// Reads the sections in reach of [`COPIED`] from `file` into anonymous
-    /// memory, advised (on Linux) to use huge pages, and points the index
-    /// at that copy.
-    fn copy_random_access(&mut self, file: &File) -> Result<(), IndexError> {
-        let copied: Vec<(Section, usize, usize)> = COPIED
-            .into_iter()
-            .filter(|&s| self.sections.has(s))
-            .map(|s| {
-                let e = &self.header.entries[s as usize - 1];
-                (s, e.offset as usize, e.len as usize)
-            })
-            .collect();
-        let (Some(start), Some(end)) = (
-            copied.iter().map(|c| c.1).min(),
-            copied.iter().map(|c| c.1 + c.2).max(),
-        ) else {
-            return Ok(());
-        };
+    /// Reads the file's bytes `start..end`, which hold the sections in
+    /// reach of [`COPIED`], into anonymous memory, advised (on Linux) to
+    /// use huge pages, and points the index at that copy.
+    fn copy_random_access(
+        &mut self,
+        file: &File,
+        start: usize,
+        end: usize,
+    ) -> Result<(), IndexError> {
         let len = end - start;
         let oom = |source: std::io::Error| match source.raw_os_error() {
             Some(libc::ENOMEM) => IndexError::OutOfMemory {
@@ -383,21 +386,22 @@ impl FmIndex {
         let _ = copy.advise(memmap2::Advice::HugePage);
         read_in_parallel(file, &mut copy, start as u64).map_err(oom)?;
         let copy = copy.make_read_only().map_err(oom)?;
-        for (section, offset, len) in copied {
+        for section in COPIED.into_iter().filter(|&s| self.sections.has(s)) {
+            let e = &self.header.entries[section as usize - 1];
+            let (at, len) = (e.offset as usize - start, e.len as usize);
             // SAFETY: the copy holds the file's bytes `start..end`, which
             // cover the copied sections; it is page-aligned and the
             // sections' offsets are multiples of 64; the element types are
             // plain integers.
             unsafe {
                 match section {
-                    Section::Occ => self.occ = RawSlice::new(&copy, offset - start, len),
-                    Section::Sa => self.sa = RawSlice::new(&copy, offset - start, len),
+                    Section::Occ => self.occ = RawSlice::new(&copy, at, len),
+                    Section::Sa => self.sa = RawSlice::new(&copy, at, len),
                     _ => unreachable!("only occ and sa are copied"),
                 }
             }
         }
-        self.storage.copy = Some(copy);
-        self.storage.residence = Residence::Copied;
+        self.storage.random = Placement::Copied(copy);
         Ok(())
     }
 
@@ -566,7 +570,11 @@ impl FmIndex {
     /// Where the occurrences and SA are read from (see
     /// [`FmIndex::open_for`]).
     pub fn residence(&self) -> Residence {
-        self.storage.residence
+        match self.storage.random {
+            Placement::Mapped => Residence::Mapped,
+            Placement::HugeInPlace => Residence::HugeInPlace,
+            Placement::Copied(_) => Residence::Copied,
+        }
     }
 
     /// The file this index was opened from.

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 use super::fasta::parse_fasta;
 use super::format::Section;
-use super::{build, BiInterval, BuildOptions, FmIndex, IndexError, Residence, Sections};
+use super::{build, BiInterval, BuildOptions, FmIndex, IndexError, Placement, Residence, Sections};
 
 /// Naive reference model of an index: text X, full SA of X$ and BWT.
 struct Naive {
@@ -384,7 +384,7 @@ fn open_for_reads_the_same_sections() {
         let idx = FmIndex::open_for(&path, Sections::ALL, mapped).unwrap();
         assert_eq!(idx.sections(), Sections::ALL);
         // In memory, a file this small (under one huge page) is copied.
-        assert_eq!(idx.storage.copy.is_some(), !mapped);
+        assert_eq!(matches!(idx.storage.random, Placement::Copied(_)), !mapped);
         let residence = if mapped {
             Residence::Mapped
         } else {
@@ -401,7 +401,10 @@ fn open_for_reads_the_same_sections() {
     for (needs, mapped) in [(Sections::TEXT, false), (Sections::NONE, true)] {
         let idx = FmIndex::open_for(&path, needs, mapped).unwrap();
         assert_eq!(idx.sections(), needs);
-        assert!(idx.storage.copy.is_none(), "nothing read at random to copy");
+        assert!(
+            matches!(idx.storage.random, Placement::Mapped),
+            "nothing read at random to copy"
+        );
         assert!(idx.occ_blocks().is_empty());
         assert_eq!(idx.pac().is_empty(), !needs.pac);
         assert_eq!(idx.contigs(), whole.contigs());
