@@ -9,7 +9,7 @@ use ferrous::batch::{
     Expectation, Payload, RegionBatch, SeedBatch, Stage, FORMAT_VERSION,
 };
 use ferrous::options::MemOptions;
-use ferrous::reads::{Layout, ReadBatch};
+use ferrous::reads::{Layout, ReadBases, ReadBatch};
 use ferrous::region::AlnReg;
 use ferrous::seed::BiInterval;
 use serde::Serialize;
@@ -169,7 +169,16 @@ fn only_the_first_frame() {
     let bytes = encoded();
     let e = refuse(&bytes[..first_frame_len(&bytes)]);
     assert!(matches!(e, BatchError::Truncated { .. }), "{e:?}");
-    assert!(e.to_string().contains("reads' frame is missing"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("ends before the reads' bases frame (frame 2): it is missing"),
+        "{e}"
+    );
+    // Frame 3, the reads' names, missing.
+    let two = first_frame_len(&bytes) + first_frame_len(&bytes[first_frame_len(&bytes)..]);
+    let e = refuse(&bytes[..two]);
+    assert!(matches!(e, BatchError::Truncated { .. }), "{e:?}");
+    assert!(e.to_string().contains("frame 3): it is missing"), "{e}");
 }
 
 #[test]
@@ -182,7 +191,11 @@ fn bytes_after_the_reads_frame() {
         b.extend_from_slice(tail);
         let e = refuse(&b);
         assert!(matches!(e, BatchError::Corrupt { .. }), "{e:?}");
-        assert!(e.to_string().contains("after the reads' frame"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("after the reads' names frame (frame 3)"),
+            "{e}"
+        );
     }
     // Something else than a zstd frame after frame 1.
     let mut b = bytes[..first].to_vec();
@@ -191,44 +204,70 @@ fn bytes_after_the_reads_frame() {
     assert!(matches!(e, BatchError::Corrupt { .. }), "{e:?}");
 }
 
+/// The reads' frames of `bytes` (2 and 3).
+fn reads_frames(bytes: &[u8]) -> (&[u8], &[u8]) {
+    let rest = &bytes[first_frame_len(bytes)..];
+    rest.split_at(first_frame_len(rest))
+}
+
 #[test]
-fn reads_frame_that_is_not_a_read_batch() {
+fn reads_frames_that_do_not_hold_reads() {
     let bytes = encoded();
     let first = &bytes[..first_frame_len(&bytes)];
-    let reads_plain = rmp_serde::to_vec_named(&reads()).unwrap();
-    let cases: [(&str, Vec<u8>); 5] = [
-        ("empty", vec![]),
-        (
-            "an array",
-            rmp_serde::to_vec_named(&vec![1u32, 2, 3]).unwrap(),
-        ),
-        (
-            "the reads cut short",
-            reads_plain[..reads_plain.len() / 2].to_vec(),
-        ),
-        ("the reads twice", reads_plain.repeat(2)),
-        ("the reads and a byte", [&reads_plain[..], b"\xc1"].concat()),
-    ];
-    for (what, plain) in cases {
-        let e = refuse(&[first, &frame(&plain)].concat());
-        assert!(
-            matches!(e, BatchError::Inconsistent { .. }),
-            "{what}: {e:?}"
-        );
-        assert!(e.to_string().contains("reads' frame"), "{what}: {e}");
+    let (bases, labels) = reads_frames(&bytes);
+    let all = reads();
+    let bases_plain = rmp_serde::to_vec_named(&all.bases_part()).unwrap();
+    let labels_plain = rmp_serde::to_vec_named(&all.labels_part().unwrap()).unwrap();
+    for (frame_no, plain_part) in [(2, &bases_plain), (3, &labels_plain)] {
+        let cases: [(&str, Vec<u8>); 5] = [
+            ("empty", vec![]),
+            (
+                "an array",
+                rmp_serde::to_vec_named(&vec![1u32, 2, 3]).unwrap(),
+            ),
+            ("cut short", plain_part[..plain_part.len() / 2].to_vec()),
+            ("twice", plain_part.repeat(2)),
+            ("and a byte", [&plain_part[..], b"\xc1"].concat()),
+        ];
+        for (what, plain) in cases {
+            let file = if frame_no == 2 {
+                [first, &frame(&plain), labels].concat()
+            } else {
+                [first, bases, &frame(&plain)].concat()
+            };
+            let e = refuse(&file);
+            assert!(
+                matches!(e, BatchError::Inconsistent { .. }),
+                "frame {frame_no}, {what}: {e:?}"
+            );
+            assert!(
+                e.to_string().contains(&format!("(frame {frame_no})")),
+                "frame {frame_no}, {what}: {e}"
+            );
+        }
     }
-    // A read batch whose offsets do not fit its data (the first name
-    // ending past the second): refused by ReadBatch's own checks.
+    // Labels whose offsets do not fit their data (the first name ending
+    // past the second): refused by ReadBatch's own checks.
     let key = b"\xa9name_ends\xc5\x03\x20";
-    let at = reads_plain
+    let at = labels_plain
         .windows(key.len())
         .position(|w| w == key)
         .expect("name_ends: a bin16 of 200 little-endian u32");
-    let mut bad = reads_plain.clone();
+    let mut bad = labels_plain.clone();
     bad[at + key.len()] = 0x7f;
-    let e = refuse(&[first, &frame(&bad)].concat());
+    let e = refuse(&[first, bases, &frame(&bad)].concat());
     assert!(matches!(e, BatchError::Inconsistent { .. }), "{e:?}");
     assert!(e.to_string().contains("offsets"), "{e}");
+    // Labels of another batch's reads (fewer of them).
+    let mut fewer = ReadBatch::new();
+    for i in 1..all.len() {
+        fewer
+            .push(all.name(i), all.comment(i), all.seq(i), all.qual(i))
+            .unwrap();
+    }
+    let other = rmp_serde::to_vec_named(&fewer.labels_part().unwrap()).unwrap();
+    let e = refuse(&[first, bases, &frame(&other)].concat());
+    assert!(e.to_string().contains("different lengths"), "{e}");
 }
 
 /// The reads' frame of another batch: the header and payload checks,
@@ -426,7 +465,7 @@ fn wrong_magic_and_version() {
     #[derive(Serialize)]
     enum V3Payload {
         Regions {
-            reads: ReadBatch,
+            reads: ReadBases,
             regions: RegionBatch,
         },
     }
@@ -439,7 +478,14 @@ fn wrong_magic_and_version() {
             version: 3,
             ..b.header
         },
-        payload: V3Payload::Regions { reads, regions },
+        payload: V3Payload::Regions {
+            // Its reads' shape does not matter: the version is refused first.
+            reads: ReadBases {
+                first_read: reads.first_read,
+                ..ReadBases::default()
+            },
+            regions,
+        },
     };
     let e = refuse(&frame(&rmp_serde::to_vec_named(&v3).unwrap()));
     assert!(matches!(e, BatchError::Version { found: 3, .. }), "{e:?}");
@@ -493,7 +539,7 @@ fn header_disagreeing_with_payload() {
     assert!(matches!(e, BatchError::Inconsistent { .. }), "{e:?}");
 }
 
-/// A seeds batch written by hand (frame 1, then the reads' frame), to put
+/// A seeds batch written by hand (frame 1, then the reads' frames), to put
 /// bad offsets in.
 #[derive(Serialize)]
 struct RawFile {
@@ -537,7 +583,8 @@ fn raw_seeds(seeds: RawSeeds) -> Vec<u8> {
     };
     [
         frame(&rmp_serde::to_vec_named(&f).unwrap()),
-        frame(&rmp_serde::to_vec_named(&reads).unwrap()),
+        frame(&rmp_serde::to_vec_named(&reads.bases_part()).unwrap()),
+        frame(&rmp_serde::to_vec_named(&reads.labels_part().unwrap()).unwrap()),
     ]
     .concat()
 }

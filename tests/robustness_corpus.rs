@@ -70,7 +70,7 @@ fn small_reads(n: usize) -> ReadBatch {
     r
 }
 
-/// The MessagePack content of `batch`'s file: its two frames' values one
+/// The MessagePack content of `batch`'s file: its three frames' values one
 /// after the other (what `zstd -dc` gives).
 fn msgpack(batch: &BatchFile) -> Vec<u8> {
     let file = encode_batch(batch, 1, Path::new("seed")).unwrap();
@@ -157,7 +157,7 @@ fn write_seed_corpus() {
         };
         let batch = BatchFile::new(payload, 3, layout, fp, &opt);
         // Selector byte: stage k, even = the file's bytes, odd = the
-        // MessagePack of its two frames (framed by `entries::two_frames`).
+        // MessagePack of its three frames (framed by `entries::frames`).
         let sel = (k as u8) << 1;
         let mut file = vec![sel];
         file.extend(encode_batch(&batch, 1, Path::new("seed")).unwrap());
@@ -211,7 +211,7 @@ fn generated_seeds_are_valid() {
         }
         let data = fs::read(&path).unwrap();
         let bytes = if data[0] & 1 == 1 {
-            entries::two_frames(&data[1..])
+            entries::frames(&data[1..])
         } else {
             data[1..].to_vec()
         };

@@ -263,7 +263,7 @@ fn empty_input_gives_one_empty_batch_and_the_header() {
     );
 }
 
-/// The reads' frame of the batch file at `path`: all that follows frame 1.
+/// The reads' frames of the batch file at `path`: all that follows frame 1.
 fn reads_frame(path: &Path) -> Vec<u8> {
     let bytes = std::fs::read(path).expect("read");
     let first = zstd::zstd_safe::find_frame_compressed_size(&bytes).expect("frame 1");

@@ -104,18 +104,27 @@ pub const STAGES: [Stage; 6] = [
     Stage::Rescued,
 ];
 
-/// A batch file's bytes around `plain`, the content of its two frames one
-/// after the other (what `zstd -dc FILE` gives): cut after the first
-/// MessagePack value, each part in a zstd frame of its own (checksum on);
-/// one frame of all of it when it starts with no whole value.
-pub fn two_frames(plain: &[u8]) -> Vec<u8> {
-    let mut after = plain;
-    let cut = match rmp_serde::from_read::<_, serde::de::IgnoredAny>(&mut after) {
-        Ok(_) => plain.len() - after.len(),
-        Err(_) => plain.len(),
-    };
+/// A batch file's bytes around `plain`, the content of its three frames
+/// one after the other (what `zstd -dc FILE` gives): cut after the first
+/// and the second MessagePack value, each part in a zstd frame of its own
+/// (checksum on); the parts after a cut that finds no whole value are one
+/// frame.
+pub fn frames(plain: &[u8]) -> Vec<u8> {
+    let mut parts = Vec::new();
+    let mut rest = plain;
+    for _ in 0..2 {
+        let mut after = rest;
+        match rmp_serde::from_read::<_, serde::de::IgnoredAny>(&mut after) {
+            Ok(_) => {
+                parts.push(&rest[..rest.len() - after.len()]);
+                rest = after;
+            }
+            Err(_) => break,
+        }
+    }
+    parts.push(rest);
     let mut out = Vec::new();
-    for part in [&plain[..cut], &plain[cut..]] {
+    for part in parts {
         if part.is_empty() && !out.is_empty() {
             break;
         }
@@ -129,7 +138,7 @@ pub fn two_frames(plain: &[u8]) -> Vec<u8> {
 
 /// Batch decoder. The first byte picks the stage expected; when it is odd,
 /// the rest is taken as the MessagePack content of the file's frames and
-/// framed first ([`two_frames`]), so that the fuzzer reaches the decoder
+/// framed first ([`frames`]), so that the fuzzer reaches the decoder
 /// behind the frame checksums; else the rest is decoded as a file's bytes.
 pub fn batch(data: &[u8]) {
     let Some((&sel, rest)) = data.split_first() else {
@@ -139,7 +148,7 @@ pub fn batch(data: &[u8]) {
     let expect = expectation(STAGES[(sel as usize >> 1) % STAGES.len()]);
     let framed;
     let bytes = if sel & 1 == 1 {
-        framed = two_frames(rest);
+        framed = frames(rest);
         &framed[..]
     } else {
         rest

@@ -1,11 +1,14 @@
-//! Encoding and decoding (format version 4): two zstd frames, content
-//! checksum on in both, each around one MessagePack value (named fields):
+//! Encoding and decoding (format version 5): three zstd frames, content
+//! checksum on in each, each around one MessagePack value (named fields):
 //! frame 1 the header and the payload less its reads ([`FirstFrame`]),
-//! frame 2 the reads ([`ReadBatch`]); atomic writes.
+//! frame 2 the reads' bases ([`ReadBases`]), frame 3 their names, comments
+//! and qualities ([`ReadLabels`]); atomic writes.
 //!
-//! The reads have a frame of their own so that a stage, which never
-//! changes them, can write the compressed frame it read ([`ReadsFrame`])
-//! instead of compressing them again.
+//! The reads have frames of their own so that a stage, which never
+//! changes them, can write the compressed frames it read ([`ReadsFrame`])
+//! instead of compressing them again; and the labels one of their own so
+//! that a stage, which aligns bases only, need not decompress them
+//! ([`read_batch_bases`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -16,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cleanup::AtomicFile;
-use crate::reads::ReadBatch;
+use crate::reads::{Layout, ReadBases, ReadBatch, ReadLabels};
 
 use super::{
     BatchError, BatchFile, BatchHeader, ChainBatch, Expectation, InsertModel, Payload, RegionBatch,
@@ -146,15 +149,24 @@ impl ReadsIdentity {
     }
 }
 
-/// The reads' frame of a decoded batch file (frame 2, compressed, as the
-/// file held it) and which reads it holds. Opaque: the decoder makes it,
-/// a stage moves it from the batch it read to the batch it writes
-/// ([`BatchFile::take_reads_frame`], [`BatchFile::carry_reads_frame`]),
+/// The reads' frames of a decoded batch file (frames 2 and 3, compressed,
+/// as the file held them) and which reads they hold. Opaque: the decoder
+/// makes it, a stage moves it from the batch it read to the batch it
+/// writes ([`BatchFile::take_reads_frame`], [`BatchFile::carry_reads_frame`]),
 /// the encoder writes it.
 #[derive(Clone)]
 pub struct ReadsFrame {
+    /// The file's bytes, which hold the two frames from `start` to the end
+    /// (kept whole rather than copied out).
     bytes: Vec<u8>,
+    start: usize,
     reads: ReadsIdentity,
+}
+
+impl ReadsFrame {
+    fn frames(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
 }
 
 /// The bytes are not shown: megabytes of compressed reads.
@@ -164,7 +176,7 @@ impl fmt::Debug for ReadsFrame {
             .field("first_read", &self.reads.first_read)
             .field("reads", &self.reads.count)
             .field("bases", &self.reads.bases)
-            .field("bytes", &self.bytes.len())
+            .field("bytes", &self.frames().len())
             .finish()
     }
 }
@@ -180,8 +192,9 @@ pub fn encode_batch(batch: &BatchFile, level: i32, name: &Path) -> Result<Vec<u8
     Ok(out)
 }
 
-/// Appends the two frames of `batch` to `out`; the reads' frame is the
-/// batch's carried frame when it holds these reads, else compressed here.
+/// Appends the three frames of `batch` to `out`; the reads' frames are the
+/// batch's carried frames when they hold these reads, else compressed
+/// here (which a batch of bases only cannot be).
 fn encode_into<W: Write>(batch: &BatchFile, level: i32, out: W) -> Result<W, String> {
     let first = FirstFrame {
         header: Cow::Borrowed(&batch.header),
@@ -191,10 +204,17 @@ fn encode_into<W: Write>(batch: &BatchFile, level: i32, out: W) -> Result<W, Str
     let reads = batch.payload.reads();
     match &batch.reads_frame {
         Some(frame) if frame.reads == ReadsIdentity::of(reads) => {
-            out.write_all(&frame.bytes).map_err(|e| e.to_string())?;
+            out.write_all(frame.frames()).map_err(|e| e.to_string())?;
             Ok(out)
         }
-        _ => compress(reads, level, out),
+        _ => {
+            let labels = reads.labels_part().ok_or(
+                "the reads' names, comments and qualities were not read, and their frame was not \
+                 carried: they cannot be written",
+            )?;
+            let out = compress(&reads.bases_part(), level, out)?;
+            compress(&labels, level, out)
+        }
     }
 }
 
@@ -212,6 +232,19 @@ fn compress<T: Serialize + ?Sized, W: Write>(value: &T, level: i32, out: W) -> R
     z.finish().map_err(|e| e.to_string())
 }
 
+/// Which parts of the reads a reader decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadParts {
+    /// Bases and labels, every frame's checksum checked.
+    All,
+    /// The bases; the labels only for interleaved reads (`-p`), whose
+    /// mates are found by name. Otherwise the labels' frame is checked to
+    /// be one whole zstd frame that ends the file, but neither decompressed
+    /// nor checksummed here: the stage carries it to the next file as it
+    /// is, and `emit`, which decodes it, checks it.
+    Bases,
+}
+
 /// Decompresses and decodes a batch held in memory and checks it against
 /// `expect`; `name` labels errors (a path, or a description of the source).
 pub fn decode_batch(
@@ -219,16 +252,17 @@ pub fn decode_batch(
     name: &Path,
     expect: &Expectation,
 ) -> Result<BatchFile, BatchError> {
-    let batch = decode_any(bytes, name)?;
+    let batch = decode_any(bytes.to_vec(), name, ReadParts::All)?;
     check_expectation(&batch, expect, name.to_path_buf())?;
     Ok(batch)
 }
 
-/// [`decode_batch`] without an expectation: any stage, index or options.
-/// Frame 1 is decoded and its header checked before frame 2 is looked
-/// for, so that a file of another version, or not a batch, says so rather
-/// than lacking a frame.
-fn decode_any(bytes: &[u8], name: &Path) -> Result<BatchFile, BatchError> {
+/// [`decode_batch`] without an expectation: any stage, index or options,
+/// and decoding `parts` of the reads. Frame 1 is decoded and its header
+/// checked before the reads' frames are looked for, so that a file of
+/// another version, or not a batch, says so rather than lacking a frame.
+/// The file's bytes are kept by the batch's [`ReadsFrame`].
+fn decode_any(bytes: Vec<u8>, name: &Path, parts: ReadParts) -> Result<BatchFile, BatchError> {
     let path = || name.to_path_buf();
     if bytes.is_empty() {
         return Err(BatchError::NotBatch {
@@ -237,7 +271,7 @@ fn decode_any(bytes: &[u8], name: &Path) -> Result<BatchFile, BatchError> {
         });
     }
     if !bytes.starts_with(&ZSTD_MAGIC) {
-        let why = if bytes.len() < ZSTD_MAGIC.len() && ZSTD_MAGIC.starts_with(bytes) {
+        let why = if bytes.len() < ZSTD_MAGIC.len() && ZSTD_MAGIC.starts_with(&bytes) {
             "it ends inside the zstd magic number"
         } else {
             "it does not start with a zstd frame"
@@ -247,15 +281,40 @@ fn decode_any(bytes: &[u8], name: &Path) -> Result<BatchFile, BatchError> {
             why: why.into(),
         });
     }
-    let first_len = frame_len(bytes, "its first zstd frame", path())?;
+    let first_len = frame_len(&bytes, "its first zstd frame", path())?;
     let first = decode_first(&inflate(&bytes[..first_len], path())?, path())?;
-    let frame = reads_frame(&bytes[first_len..], path())?;
-    let reads = decode_reads(&inflate(frame, path())?, path())?;
+    let labels_at = first_len + next_frame(&bytes[first_len..], BASES, path())?;
+    let end = labels_at + next_frame(&bytes[labels_at..], LABELS, path())?;
+    if end < bytes.len() {
+        return Err(BatchError::Corrupt {
+            path: path(),
+            detail: format!(
+                "{} bytes after {LABELS}, which must end the file",
+                bytes.len() - end
+            ),
+        });
+    }
+    let bases: ReadBases = decode_part(
+        &inflate(&bytes[first_len..labels_at], path())?,
+        BASES,
+        path(),
+    )?;
+    let labels = if parts == ReadParts::All || first.header.layout == Layout::Interleaved {
+        let plain = inflate(&bytes[labels_at..], path())?;
+        Some(decode_part::<ReadLabels>(&plain, LABELS, path())?)
+    } else {
+        None
+    };
+    let reads = ReadBatch::from_parts(bases, labels).map_err(|e| BatchError::Inconsistent {
+        path: path(),
+        detail: format!("the reads' frames: {e}"),
+    })?;
     let batch = BatchFile {
         header: first.header.into_owned(),
         reads_frame: Some(ReadsFrame {
-            bytes: frame.to_vec(),
             reads: ReadsIdentity::of(&reads),
+            bytes,
+            start: first_len,
         }),
         payload: first.payload.with_reads(reads),
     };
@@ -312,48 +371,47 @@ fn decode_first(plain: &[u8], path: PathBuf) -> Result<FirstFrame<'static>, Batc
     Ok(first)
 }
 
-/// `rest`, the bytes after frame 1, which must be exactly the reads'
-/// frame: a missing frame or one cut short is `Truncated`, anything else
-/// than one zstd frame `Corrupt`.
-fn reads_frame(rest: &[u8], path: PathBuf) -> Result<&[u8], BatchError> {
+/// How errors name frame 2.
+const BASES: &str = "the reads' bases frame (frame 2)";
+/// How errors name frame 3.
+const LABELS: &str = "the reads' names frame (frame 3)";
+
+/// The length of the zstd frame `what` that `rest`, the bytes after the
+/// frames before it, must start with: a missing frame or one cut short is
+/// `Truncated`, anything else than a zstd frame `Corrupt`.
+fn next_frame(rest: &[u8], what: &str, path: PathBuf) -> Result<usize, BatchError> {
     if rest.is_empty() {
         return Err(BatchError::Truncated {
             path,
-            detail: "the file ends after its first zstd frame: the reads' frame is missing".into(),
+            detail: format!("the file ends before {what}: it is missing"),
         });
     }
     if !rest.starts_with(&ZSTD_MAGIC) {
         if rest.len() < ZSTD_MAGIC.len() && ZSTD_MAGIC.starts_with(rest) {
             return Err(BatchError::Truncated {
                 path,
-                detail: "the file ends inside the reads' frame's magic number".into(),
+                detail: format!("the file ends inside the magic number of {what}"),
             });
         }
         return Err(BatchError::Corrupt {
             path,
-            detail: "the bytes after the first zstd frame are not a zstd frame".into(),
+            detail: format!("the bytes where {what} should start are not a zstd frame"),
         });
     }
-    let len = frame_len(rest, "the reads' frame", path.clone())?;
-    if len < rest.len() {
-        return Err(BatchError::Corrupt {
-            path,
-            detail: format!(
-                "{} bytes after the reads' frame, which must end the file",
-                rest.len() - len
-            ),
-        });
-    }
-    Ok(rest)
+    frame_len(rest, what, path)
 }
 
-/// Frame 2's content: exactly one [`ReadBatch`] (whose offsets its
-/// deserialiser checks).
-fn decode_reads(plain: &[u8], path: PathBuf) -> Result<ReadBatch, BatchError> {
-    let detail = match only_value::<ReadBatch>(plain) {
-        Ok((reads, false)) => return Ok(reads),
-        Ok((_, true)) => "the reads' frame holds more than one MessagePack value".into(),
-        Err(e) => printable(&format!("the reads' frame holds no read batch: {e}")),
+/// The content of one of the reads' frames, `what`: exactly one value of
+/// type `T`.
+fn decode_part<'a, T: Deserialize<'a>>(
+    plain: &'a [u8],
+    what: &str,
+    path: PathBuf,
+) -> Result<T, BatchError> {
+    let detail = match only_value::<T>(plain) {
+        Ok((part, false)) => return Ok(part),
+        Ok((_, true)) => format!("{what} holds more than one MessagePack value"),
+        Err(e) => printable(&format!("{what} does not hold what it should: {e}")),
     };
     Err(BatchError::Inconsistent { path, detail })
 }
@@ -512,13 +570,34 @@ fn check_expectation(
 
 /// Reads the batch file at `path` and checks it against `expect`.
 pub fn read_batch(path: impl AsRef<Path>, expect: &Expectation) -> Result<BatchFile, BatchError> {
-    let path = path.as_ref();
+    read_parts(path.as_ref(), expect, ReadParts::All)
+}
+
+/// [`read_batch`] for a stage job, which aligns the reads' bases and
+/// passes the rest on: the reads' names, comments and qualities are left
+/// compressed (the batch is bases only: [`ReadBatch::has_labels`]), unless
+/// the reads are interleaved and paired by name. The batch written from it
+/// must carry its reads' frames ([`BatchFile::carry_reads_frame`]).
+pub fn read_batch_bases(
+    path: impl AsRef<Path>,
+    expect: &Expectation,
+) -> Result<BatchFile, BatchError> {
+    read_parts(path.as_ref(), expect, ReadParts::Bases)
+}
+
+fn read_parts(
+    path: &Path,
+    expect: &Expectation,
+    parts: ReadParts,
+) -> Result<BatchFile, BatchError> {
     let bytes = fs::read(path).map_err(|source| BatchError::Io {
         path: path.to_path_buf(),
         what: "cannot read the batch file",
         source,
     })?;
-    decode_batch(&bytes, path, expect)
+    let batch = decode_any(bytes, path, parts)?;
+    check_expectation(&batch, expect, path.to_path_buf())?;
+    Ok(batch)
 }
 
 /// The header of the batch file at `path`, from its first frame alone
@@ -548,7 +627,7 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<BatchHeader, BatchError> {
         Some(p) if p.header.magic == MAGIC && p.header.version == FORMAT_VERSION => Ok(p.header),
         _ => {
             let bytes = fs::read(path).map_err(io_err)?;
-            decode_any(&bytes, path).map(|b| b.header)
+            decode_any(bytes, path, ReadParts::All).map(|b| b.header)
         }
     }
 }

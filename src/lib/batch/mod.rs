@@ -9,14 +9,17 @@
 //! the writing stage as structure-of-arrays ([`SeedBatch`], [`ChainBatch`],
 //! [`RegionBatch`], [`InsertModel`]).
 //!
-//! On disk (format version 4) it is two zstd frames, content checksum on
-//! in both, each holding one MessagePack value (named fields): first the
-//! header with the payload less its reads, then the reads. The reads come
-//! last and alone because no stage changes them: a stage keeps the
-//! compressed frame it read ([`BatchFile::take_reads_frame`]) and writes
-//! it again as it is ([`BatchFile::carry_reads_frame`]), instead of
-//! compressing the same reads once per stage, which was most of the CPU
-//! of the cheap stages (`pair`).
+//! On disk (format version 5) it is three zstd frames, content checksum
+//! on in each, each holding one MessagePack value (named fields): first
+//! the header with the payload less its reads, then the reads' bases, then
+//! their names, comments and qualities. The reads come last and apart
+//! because no stage changes them: a stage keeps the compressed frames it
+//! read ([`BatchFile::take_reads_frame`]) and writes them again as they
+//! are ([`BatchFile::carry_reads_frame`]), instead of compressing the same
+//! reads once per stage, which was most of the CPU of the cheap stages
+//! (`pair`); and the labels apart from the bases because the stages align
+//! bases only: they leave the labels compressed ([`read_batch_bases`]),
+//! which are more than half of the reads' bytes.
 //!
 //! [`write_batch`] writes through a temporary file and renames it, so a
 //! reader never sees half a batch; [`read_batch`] checks everything it can
@@ -34,8 +37,8 @@ mod seeds;
 
 pub use chains::ChainBatch;
 pub use codec::{
-    decode_batch, encode_batch, read_batch, read_header, write_batch, write_batch_with_level,
-    ReadsFrame,
+    decode_batch, encode_batch, read_batch, read_batch_bases, read_header, write_batch,
+    write_batch_with_level, ReadsFrame,
 };
 pub use error::BatchError;
 pub use insert::InsertModel;
@@ -52,7 +55,7 @@ pub const MAGIC: &str = "ferrous-batch";
 
 /// The format version this build writes and reads. Bumped on any change a
 /// reader of the previous version would misread (see the docs).
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// zstd level [`write_batch`] uses.
 pub const DEFAULT_LEVEL: i32 = 1;

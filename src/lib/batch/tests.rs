@@ -137,13 +137,14 @@ fn decode(bytes: &[u8], stage: Stage) -> BatchFile {
     decode_batch(bytes, std::path::Path::new("mem"), &expect(stage)).unwrap()
 }
 
-/// The file's two frames.
+/// The file's first frame, and the reads' two frames (bases, labels) after it.
 fn frames(bytes: &[u8]) -> (&[u8], &[u8]) {
     bytes.split_at(zstd::zstd_safe::find_frame_compressed_size(bytes).unwrap())
 }
 
 #[test]
-fn a_file_is_two_frames_header_then_reads() {
+fn a_file_is_three_frames_header_then_bases_then_labels() {
+    use crate::reads::{ReadBases, ReadLabels};
     use serde::de::IgnoredAny;
     use std::collections::BTreeMap;
     #[derive(Deserialize)]
@@ -157,26 +158,72 @@ fn a_file_is_two_frames_header_then_reads() {
         (seeds_batch(reads.clone()), "Seeds", vec!["seeds"]),
     ] {
         let bytes = encode(&batch, 1);
-        let (one, two) = frames(&bytes);
+        let (one, rest) = frames(&bytes);
+        let (two, three) = frames(rest);
         assert_eq!(
-            zstd::zstd_safe::find_frame_compressed_size(two),
-            Ok(two.len())
+            zstd::zstd_safe::find_frame_compressed_size(three),
+            Ok(three.len())
         );
         let plain1 = zstd::decode_all(one).unwrap();
         let first: First = rmp_serde::from_slice(&plain1).unwrap();
         assert_eq!(first.header, batch.header);
-        assert_eq!(first.header.version, 4);
+        assert_eq!(first.header.version, 5);
         let (k, v) = first.payload.iter().next().unwrap();
         assert_eq!((first.payload.len(), k.as_str()), (1, kind));
         assert_eq!(v.keys().map(String::as_str).collect::<Vec<_>>(), fields);
         let plain2 = zstd::decode_all(two).unwrap();
-        assert_eq!(rmp_serde::from_slice::<ReadBatch>(&plain2).unwrap(), reads);
-        // `zstd -dc` gives the two values one after the other.
+        let plain3 = zstd::decode_all(three).unwrap();
+        let bases: ReadBases = rmp_serde::from_slice(&plain2).unwrap();
+        let labels: ReadLabels = rmp_serde::from_slice(&plain3).unwrap();
+        assert_eq!(ReadBatch::from_parts(bases, Some(labels)).unwrap(), reads);
+        // `zstd -dc` gives the three values one after the other.
         assert_eq!(
             zstd::decode_all(&bytes[..]).unwrap(),
-            [plain1, plain2].concat()
+            [plain1, plain2, plain3].concat()
         );
     }
+}
+
+/// A stage reads the bases alone, carries the labels' frame it did not
+/// decompress, and writes the file it would have written with them; a
+/// damaged labels' frame gets past it (its framing is checked) but not
+/// past a full read. A batch of bases only cannot be written without its
+/// frames. Interleaved reads, paired by name, are read with their labels.
+#[test]
+fn a_stage_reads_the_bases_alone_and_carries_the_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.reads");
+    let input = reads_batch(random_reads());
+    write_batch(&path, &input).unwrap();
+    let mut read = read_batch_bases(&path, &expect(Stage::Reads)).unwrap();
+    let reads = read.payload.reads();
+    assert!(!reads.has_labels());
+    assert_eq!(reads.len(), input.payload.reads().len());
+    assert_eq!(reads.seq(3), input.payload.reads().seq(3));
+    let mut next = seeds_batch(reads.clone());
+    let e = encode_batch(&next, 1, std::path::Path::new("mem")).unwrap_err();
+    assert!(e.to_string().contains("cannot be written"), "{e}");
+    next.carry_reads_frame(read.take_reads_frame());
+    let full = seeds_batch(input.payload.reads().clone());
+    assert_eq!(encode(&next, 1), encode(&full, 1));
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 1; // frame 3's checksum
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(read_batch_bases(&path, &expect(Stage::Reads)).is_ok());
+    let e = read_batch(&path, &expect(Stage::Reads)).unwrap_err();
+    assert!(matches!(e, BatchError::Checksum { .. }), "{e:?}");
+    std::fs::write(&path, &bytes[..n - 1]).unwrap();
+    let e = read_batch_bases(&path, &expect(Stage::Reads)).unwrap_err();
+    assert!(e.to_string().contains("names frame (frame 3)"), "{e}");
+
+    let mut interleaved = reads_batch(random_reads());
+    interleaved.header.layout = Layout::Interleaved;
+    write_batch(&path, &interleaved).unwrap();
+    let read = read_batch_bases(&path, &expect(Stage::Reads)).unwrap();
+    assert!(read.payload.reads().has_labels());
+    assert_eq!(read, interleaved);
 }
 
 /// A stage's output written with the reads' frame it read is the same

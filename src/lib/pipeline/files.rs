@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use super::{overlapped, Aligner, Overlapped, TextSink};
 use crate::batch::{
-    read_batch, read_header, write_batch, BatchError, BatchFile, BatchHeader, Expectation, Payload,
-    ReferenceBounds, Stage,
+    read_batch, read_batch_bases, read_header, write_batch, BatchError, BatchFile, BatchHeader,
+    Expectation, Payload, ReferenceBounds, Stage,
 };
 use crate::cleanup::AtomicFile;
 use crate::index::{FmIndex, Sections};
@@ -144,15 +144,26 @@ fn bounds(index: &FmIndex) -> ReferenceBounds {
 }
 
 /// Reads the batch at `path` that `stage` wrote with this index and these
-/// options, refusing anything else.
-fn read_checked(aligner: &Aligner, path: &Path, stage: Stage) -> Result<BatchFile, StageError> {
+/// options, refusing anything else; with `labels`, the reads' names,
+/// comments and qualities too (for `emit`), else as a stage reads it
+/// ([`read_batch_bases`]).
+fn read_checked(
+    aligner: &Aligner,
+    path: &Path,
+    stage: Stage,
+    labels: bool,
+) -> Result<BatchFile, StageError> {
     let expect = Expectation {
         stage,
         index_fingerprint: aligner.index.fingerprint(),
         options_fingerprint: aligner.opt.fingerprint(),
         alt_contigs: aligner.alt().ids(),
     };
-    let batch = read_batch(path, &expect)?;
+    let batch = if labels {
+        read_batch(path, &expect)?
+    } else {
+        read_batch_bases(path, &expect)?
+    };
     batch
         .check_reference(bounds(aligner.index))
         .map_err(|detail| StageError::Refused {
@@ -183,10 +194,11 @@ pub fn run_step(
 ) -> Result<StageSummary, StageError> {
     let t0 = Instant::now();
     let span = trace::span(Kind::ReadBatch, 0, 0);
-    let mut batch = read_checked(aligner, input, step.input())?;
+    let mut batch = read_checked(aligner, input, step.input(), false)?;
     drop(span);
-    // Every step passes the reads on unchanged: their compressed frame is
-    // written again as it was read, not compressed anew.
+    // Every step passes the reads on unchanged: their compressed frames are
+    // written again as they were read, not compressed anew (the names,
+    // comments and qualities were not even decompressed).
     let reads_frame = batch.take_reads_frame();
     let h = &batch.header;
     let t1 = Instant::now();
@@ -484,7 +496,7 @@ pub fn emit_files(
         let p = paths.next()?;
         let t = Instant::now();
         let _span = trace::span(Kind::ReadBatch, 0, 0);
-        let batch = read_checked(aligner, p, stage).map(|mut b| {
+        let batch = read_checked(aligner, p, stage, true).map(|mut b| {
             // Nothing is written from it: free the compressed reads now.
             drop(b.take_reads_frame());
             b

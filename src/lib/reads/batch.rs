@@ -19,89 +19,86 @@ use crate::util::ends_ok;
 /// string verbatim. For paired input from two files, reads `2k` and `2k + 1`
 /// are mates (R1 then R2).
 ///
-/// Deserialising checks that the offsets are consistent, so a batch read
-/// from a file can be indexed without panics.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "ReadBatchRepr")]
+/// In a batch file the bases and the labels (names, comments, qualities)
+/// are two parts ([`ReadBases`], [`ReadLabels`]), so that the stage jobs,
+/// which align bases only, can leave the labels compressed: such a batch
+/// is *bases only* ([`ReadBatch::has_labels`] false), and asking it for a
+/// name, comment or quality is a bug that panics. Building a batch from its
+/// parts ([`ReadBatch::from_parts`]) checks that the offsets are
+/// consistent, so a batch read from a file can be indexed without panics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReadBatch {
     /// Global index of the first read of this batch: the number of reads in
     /// all earlier batches (bwa's `n_processed`).
     pub first_read: u64,
-    #[serde(with = "serde_bytes")]
     names: Vec<u8>,
-    #[serde(with = "crate::batch::columns")]
     name_ends: Vec<u32>,
-    #[serde(with = "serde_bytes")]
     comments: Vec<u8>,
-    #[serde(with = "crate::batch::columns")]
     comment_ends: Vec<u32>,
-    #[serde(with = "serde_bytes")]
     seqs: Vec<u8>,
-    #[serde(with = "crate::batch::columns")]
     seq_ends: Vec<u64>,
-    #[serde(with = "serde_bytes")]
     quals: Vec<u8>,
-    #[serde(with = "crate::batch::columns")]
     qual_ends: Vec<u64>,
+    /// The labels were left out ([`ReadBatch::from_parts`] without them).
+    bases_only: bool,
 }
 
-/// The serialised shape of [`ReadBatch`], checked on the way in.
-#[derive(Deserialize)]
-struct ReadBatchRepr {
+/// The bases of a batch's reads, as a batch file stores them (its second
+/// zstd frame): the first read's number, all bases back to back, and
+/// the exclusive end offset of each read's bases.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadBases {
+    pub first_read: u64,
+    #[serde(with = "serde_bytes")]
+    pub seqs: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
+    pub seq_ends: Vec<u64>,
+}
+
+/// The labels of a batch's reads, as a batch file stores them (its third
+/// zstd frame): names, comments and qualities, each back to back with the
+/// exclusive end offset of each read's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadLabels {
+    #[serde(with = "serde_bytes")]
+    pub names: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
+    pub name_ends: Vec<u32>,
+    #[serde(with = "serde_bytes")]
+    pub comments: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
+    pub comment_ends: Vec<u32>,
+    #[serde(with = "serde_bytes")]
+    pub quals: Vec<u8>,
+    #[serde(with = "crate::batch::columns")]
+    pub qual_ends: Vec<u64>,
+}
+
+/// [`ReadBases`] borrowed from a batch, for writing.
+#[derive(Serialize)]
+pub struct BasesRef<'a> {
     first_read: u64,
     #[serde(with = "serde_bytes")]
-    names: Vec<u8>,
+    seqs: &'a [u8],
     #[serde(with = "crate::batch::columns")]
-    name_ends: Vec<u32>,
-    #[serde(with = "serde_bytes")]
-    comments: Vec<u8>,
-    #[serde(with = "crate::batch::columns")]
-    comment_ends: Vec<u32>,
-    #[serde(with = "serde_bytes")]
-    seqs: Vec<u8>,
-    #[serde(with = "crate::batch::columns")]
-    seq_ends: Vec<u64>,
-    #[serde(with = "serde_bytes")]
-    quals: Vec<u8>,
-    #[serde(with = "crate::batch::columns")]
-    qual_ends: Vec<u64>,
+    seq_ends: &'a [u64],
 }
 
-impl TryFrom<ReadBatchRepr> for ReadBatch {
-    type Error = ReadsError;
-
-    fn try_from(r: ReadBatchRepr) -> Result<Self, ReadsError> {
-        let n = r.name_ends.len();
-        let shape = |what: &'static str| Err(ReadsError::InvalidBatch { what });
-        if r.comment_ends.len() != n || r.seq_ends.len() != n || r.qual_ends.len() != n {
-            return shape("per-read offset lists have different lengths");
-        }
-        if !ends_ok(&r.name_ends, r.names.len())
-            || !ends_ok(&r.comment_ends, r.comments.len())
-            || !ends_ok(&r.seq_ends, r.seqs.len())
-            || !ends_ok(&r.qual_ends, r.quals.len())
-        {
-            return shape("offsets are decreasing or do not end at the data length");
-        }
-        let batch = ReadBatch {
-            first_read: r.first_read,
-            names: r.names,
-            name_ends: r.name_ends,
-            comments: r.comments,
-            comment_ends: r.comment_ends,
-            seqs: r.seqs,
-            seq_ends: r.seq_ends,
-            quals: r.quals,
-            qual_ends: r.qual_ends,
-        };
-        for i in 0..n {
-            let q = batch.qual_range(i);
-            if !q.is_empty() && q.len() != batch.seq_range(i).len() {
-                return shape("a quality string differs in length from its sequence");
-            }
-        }
-        Ok(batch)
-    }
+/// [`ReadLabels`] borrowed from a batch, for writing.
+#[derive(Serialize)]
+pub struct LabelsRef<'a> {
+    #[serde(with = "serde_bytes")]
+    names: &'a [u8],
+    #[serde(with = "crate::batch::columns")]
+    name_ends: &'a [u32],
+    #[serde(with = "serde_bytes")]
+    comments: &'a [u8],
+    #[serde(with = "crate::batch::columns")]
+    comment_ends: &'a [u32],
+    #[serde(with = "serde_bytes")]
+    quals: &'a [u8],
+    #[serde(with = "crate::batch::columns")]
+    qual_ends: &'a [u64],
 }
 
 impl ReadBatch {
@@ -110,14 +107,92 @@ impl ReadBatch {
         Self::default()
     }
 
+    /// The batch of these parts, checked: every offset list has one entry
+    /// per read, offsets never decrease and end at their data's length, and
+    /// a quality string is empty or as long as its read. Without `labels`
+    /// the batch is bases only.
+    pub fn from_parts(bases: ReadBases, labels: Option<ReadLabels>) -> Result<Self, ReadsError> {
+        let shape = |what: &'static str| Err(ReadsError::InvalidBatch { what });
+        let n = bases.seq_ends.len();
+        if !ends_ok(&bases.seq_ends, bases.seqs.len()) {
+            return shape("offsets are decreasing or do not end at the data length");
+        }
+        let mut batch = ReadBatch {
+            first_read: bases.first_read,
+            seqs: bases.seqs,
+            seq_ends: bases.seq_ends,
+            bases_only: labels.is_none(),
+            ..ReadBatch::default()
+        };
+        let Some(l) = labels else {
+            return Ok(batch);
+        };
+        if l.name_ends.len() != n || l.comment_ends.len() != n || l.qual_ends.len() != n {
+            return shape("per-read offset lists have different lengths");
+        }
+        if !ends_ok(&l.name_ends, l.names.len())
+            || !ends_ok(&l.comment_ends, l.comments.len())
+            || !ends_ok(&l.qual_ends, l.quals.len())
+        {
+            return shape("offsets are decreasing or do not end at the data length");
+        }
+        batch.names = l.names;
+        batch.name_ends = l.name_ends;
+        batch.comments = l.comments;
+        batch.comment_ends = l.comment_ends;
+        batch.quals = l.quals;
+        batch.qual_ends = l.qual_ends;
+        for i in 0..n {
+            let q = batch.qual_range(i);
+            if !q.is_empty() && q.len() != batch.seq_range(i).len() {
+                return shape("a quality string differs in length from its sequence");
+            }
+        }
+        Ok(batch)
+    }
+
+    /// The bases part, for writing.
+    pub fn bases_part(&self) -> BasesRef<'_> {
+        BasesRef {
+            first_read: self.first_read,
+            seqs: &self.seqs,
+            seq_ends: &self.seq_ends,
+        }
+    }
+
+    /// The labels part, for writing; `None` for a bases-only batch.
+    pub fn labels_part(&self) -> Option<LabelsRef<'_>> {
+        self.has_labels().then(|| LabelsRef {
+            names: &self.names,
+            name_ends: &self.name_ends,
+            comments: &self.comments,
+            comment_ends: &self.comment_ends,
+            quals: &self.quals,
+            qual_ends: &self.qual_ends,
+        })
+    }
+
+    /// Whether the names, comments and qualities are here (false for a
+    /// batch read from a file without them).
+    pub fn has_labels(&self) -> bool {
+        !self.bases_only
+    }
+
+    fn labels(&self) {
+        assert!(
+            !self.bases_only,
+            "read names, comments and qualities asked of a batch read without them"
+        );
+    }
+
     /// Number of reads.
     pub fn len(&self) -> usize {
-        self.name_ends.len()
+        self.seq_ends.len()
     }
 
     /// Whether the batch holds no read.
     pub fn is_empty(&self) -> bool {
-        self.name_ends.is_empty()
+        self.seq_ends.is_empty()
     }
 
     /// Total number of bases over all reads.
@@ -136,6 +211,7 @@ impl ReadBatch {
         self.seq_ends.clear();
         self.quals.clear();
         self.qual_ends.clear();
+        self.bases_only = false;
     }
 
     fn start<T: Copy + Into<u64>>(ends: &[T], i: usize) -> usize {
@@ -160,12 +236,14 @@ impl ReadBatch {
 
     /// Name of read `i` (trimmed of a final `/<digit>`). Panics if `i >= len()`.
     pub fn name(&self, i: usize) -> &[u8] {
+        self.labels();
         &self.names[self.name_range(i)]
     }
 
     /// Comment of read `i`: header text after the first whitespace
     /// character (empty if none). Panics if `i >= len()`.
     pub fn comment(&self, i: usize) -> &[u8] {
+        self.labels();
         let start = Self::start(&self.comment_ends, i);
         &self.comments[start..self.comment_ends[i] as usize]
     }
@@ -179,6 +257,7 @@ impl ReadBatch {
     /// zero-length FASTQ records (bwa keeps no quality for an empty string
     /// either; both print `*`). Panics if `i >= len()`.
     pub fn qual(&self, i: usize) -> Option<&[u8]> {
+        self.labels();
         let r = self.qual_range(i);
         if r.is_empty() {
             None
@@ -321,23 +400,55 @@ mod tests {
     }
 
     #[test]
-    fn serde_round_trip_and_validation() {
+    fn parts_round_trip_and_validation() {
         let b = sample();
-        let bytes = rmp_serde::to_vec_named(&b).unwrap();
-        let back: ReadBatch = rmp_serde::from_slice(&bytes).unwrap();
+        let parts = |b: &ReadBatch| {
+            let bases = rmp_serde::to_vec_named(&b.bases_part()).unwrap();
+            let labels = rmp_serde::to_vec_named(&b.labels_part().unwrap()).unwrap();
+            (
+                rmp_serde::from_slice::<ReadBases>(&bases).unwrap(),
+                rmp_serde::from_slice::<ReadLabels>(&labels).unwrap(),
+            )
+        };
+        let (bases, labels) = parts(&b);
+        let back = ReadBatch::from_parts(bases.clone(), Some(labels)).unwrap();
         assert_eq!(back, b);
+
+        let only = ReadBatch::from_parts(bases, None).unwrap();
+        assert!(!only.has_labels() && only.labels_part().is_none());
+        assert_eq!((only.len(), only.first_read, only.total_bases()), (3, 7, 6));
+        assert_eq!((only.seq(0), only.seq_len(2)), (&b"ACGT"[..], 0));
 
         let mut bad = b.clone();
         bad.seq_ends[0] = 100;
-        let bytes = rmp_serde::to_vec_named(&bad).unwrap();
-        assert!(rmp_serde::from_slice::<ReadBatch>(&bytes).is_err());
+        let (bases, labels) = parts(&bad);
+        assert!(ReadBatch::from_parts(bases, Some(labels)).is_err());
 
-        let mut bad = b;
+        let mut bad = b.clone();
         bad.quals.pop();
         bad.qual_ends[0] = 3;
         bad.qual_ends[1] = 3;
         bad.qual_ends[2] = 3;
-        let bytes = rmp_serde::to_vec_named(&bad).unwrap();
-        assert!(rmp_serde::from_slice::<ReadBatch>(&bytes).is_err());
+        let (bases, labels) = parts(&bad);
+        assert!(ReadBatch::from_parts(bases, Some(labels)).is_err());
+
+        // Labels of another number of reads.
+        let (bases, _) = parts(&b);
+        let mut two = b.clone();
+        two.name_ends.pop();
+        let labels = ReadLabels {
+            name_ends: two.name_ends,
+            ..parts(&b).1
+        };
+        assert!(ReadBatch::from_parts(bases, Some(labels)).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "asked of a batch read without them")]
+    fn a_bases_only_batch_has_no_names() {
+        let b = sample();
+        let bases = rmp_serde::to_vec_named(&b.bases_part()).unwrap();
+        let only = ReadBatch::from_parts(rmp_serde::from_slice(&bases).unwrap(), None).unwrap();
+        only.name(0);
     }
 }
