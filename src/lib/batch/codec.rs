@@ -238,10 +238,9 @@ enum ReadParts {
     /// Bases and labels, every frame's checksum checked.
     All,
     /// The bases; the labels only for interleaved reads (`-p`), whose
-    /// mates are found by name. Otherwise the labels' frame is checked to
-    /// be one whole zstd frame that ends the file, but neither decompressed
-    /// nor checksummed here: the stage carries it to the next file as it
-    /// is, and `emit`, which decodes it, checks it.
+    /// mates are found by name. Otherwise the labels' frame is decompressed
+    /// to check its checksum, but its content is not kept: the stage
+    /// carries the frame to the next file as it is.
     Bases,
 }
 
@@ -303,6 +302,7 @@ fn decode_any(bytes: Vec<u8>, name: &Path, parts: ReadParts) -> Result<BatchFile
         let plain = inflate(&bytes[labels_at..], path())?;
         Some(decode_part::<ReadLabels>(&plain, LABELS, path())?)
     } else {
+        check_frame(&bytes[labels_at..], path())?;
         None
     };
     let reads = ReadBatch::from_parts(bases, labels).map_err(|e| BatchError::Inconsistent {
@@ -352,6 +352,23 @@ fn frame_len(bytes: &[u8], what: &str, path: PathBuf) -> Result<usize, BatchErro
 /// The decompressed content of one whole zstd frame.
 fn inflate(frame: &[u8], path: PathBuf) -> Result<Vec<u8>, BatchError> {
     zstd::decode_all(frame).map_err(|e| zstd_error(e, path))
+}
+
+/// Decompresses the zstd frame `frame` without keeping its content, which
+/// checks its checksum (and that it decompresses at all).
+fn check_frame(frame: &[u8], path: PathBuf) -> Result<(), BatchError> {
+    let mut z = zstd::stream::read::Decoder::with_buffer(frame)
+        .map_err(|e| zstd_error(e, path.clone()))?
+        .single_frame();
+    let mut scratch = vec![0u8; 1 << 17];
+    loop {
+        match z.read(&mut scratch) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(zstd_error(e, path)),
+        }
+    }
 }
 
 /// Frame 1's content: the header, checked for magic and version, and the
@@ -574,9 +591,10 @@ pub fn read_batch(path: impl AsRef<Path>, expect: &Expectation) -> Result<BatchF
 }
 
 /// [`read_batch`] for a stage job, which aligns the reads' bases and
-/// passes the rest on: the reads' names, comments and qualities are left
-/// compressed (the batch is bases only: [`ReadBatch::has_labels`]), unless
-/// the reads are interleaved and paired by name. The batch written from it
+/// passes the rest on: the reads' names, comments and qualities are
+/// checked but not decoded (the batch is bases only:
+/// [`ReadBatch::has_labels`]), unless the reads are interleaved and paired
+/// by name. The batch written from it
 /// must carry its reads' frames ([`BatchFile::carry_reads_frame`]).
 pub fn read_batch_bases(
     path: impl AsRef<Path>,

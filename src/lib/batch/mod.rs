@@ -18,8 +18,9 @@
 //! are ([`BatchFile::carry_reads_frame`]), instead of compressing the same
 //! reads once per stage, which was most of the CPU of the cheap stages
 //! (`pair`); and the labels apart from the bases because the stages align
-//! bases only: they leave the labels compressed ([`read_batch_bases`]),
-//! which are more than half of the reads' bytes.
+//! bases only: they check the labels' frame but do not decode it
+//! ([`read_batch_bases`]); the labels are more than half of the reads'
+//! bytes.
 //!
 //! [`write_batch`] writes through a temporary file and renames it, so a
 //! reader never sees half a batch; [`read_batch`] checks everything it can
