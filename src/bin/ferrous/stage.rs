@@ -133,6 +133,25 @@ pub fn load_alt(
     Ok(alt)
 }
 
+/// A stage job's process lives for one batch (`emit`: one run), so memory
+/// it frees is better kept for its next allocations than handed back to
+/// the kernel, which gives it back as fresh pages to fault in and clear:
+/// glibc's malloc then keeps what it frees (no trimming of the heap) and
+/// serves blocks up to 32 MiB (a batch's columns) from the heap rather than
+/// from a fresh mapping each. On chr20's first 100,000 pairs this cut a
+/// `chain` job's page faults from 27,089 to 18,530 and a `pair` job's from
+/// 13,453 to 11,543 (`perf stat -e task-clock,page-faults`, glibc 2.36).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets malloc's parameters; called before the
+    // job's threads start.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+    }
+}
+
 /// bwa's prefix for `path` when there is no `PREFIX.fmi` but bwa's files are.
 fn only_bwa_files(path: &Path) -> Option<PathBuf> {
     let missing = matches!(std::fs::metadata(index_path(path)), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
@@ -140,6 +159,7 @@ fn only_bwa_files(path: &Path) -> Option<PathBuf> {
 }
 
 pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
+    keep_freed_memory();
     let opt = args.opts.resolve_for_reads(args.reads2.as_ref())?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let reader = open_reads(
@@ -172,6 +192,7 @@ pub fn split(args: &SplitArgs) -> anyhow::Result<()> {
 }
 
 pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
+    keep_freed_memory();
     let opt = args.opts.resolve()?;
     let trace = RunTrace::start(args.opts.trace.as_deref())?;
     let index = open_index(
@@ -193,6 +214,7 @@ pub fn step(step: Step, args: &StageArgs) -> anyhow::Result<()> {
 }
 
 pub fn emit(args: &EmitArgs) -> anyhow::Result<()> {
+    keep_freed_memory();
     let opt = args.opts.resolve()?;
     let choice = OutputChoice::new(
         args.output.as_deref(),
