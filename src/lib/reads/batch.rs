@@ -4,7 +4,9 @@
 //! so on; per-read `*_ends` vectors hold the exclusive end offset of each read's
 //! field. Refilling a cleared batch reuses the vectors, so a reader costs no
 //! allocation per read once the vectors have grown to a batch's size. The
-//! layout maps directly onto the batch file format (serde derives).
+//! layout maps directly onto the batch file format, in two parts: the bases
+//! ([`ReadBases`]) and the labels ([`ReadLabels`]), each a frame of the
+//! file (serde derives).
 
 use serde::{Deserialize, Serialize};
 
