@@ -363,19 +363,24 @@ while [ -z "$pid" ] && kill -0 "$smk_pid" 2>/dev/null && [ $((SECONDS - t0)) -lt
   sleep 0.02
 done
 [ -n "$pid" ] || die "never saw ferrous run in the job of $target"
-# Pause it, then let it run a few milliseconds at a time until it has begun
-# to write its output (.NAME.tmp-PID-N), so that the cancel lands mid-write
+# Pause it, then let it run a millisecond at a time until it has begun to
+# write its output (.NAME.tmp-PID-N), so that the cancel lands mid-write
 # however fast or loaded the machine is. On scancel, SLURM sends the job's
-# processes SIGCONT and SIGTERM.
+# processes SIGCONT and SIGTERM. The pause forks nothing (`sleep` is a
+# process of its own: on a loaded machine starting it took long enough for
+# the job to write, sync and rename its whole output in one slice): it
+# waits for input that never comes on a pipe this shell holds open.
+exec {nap}<> <(:)
 kill -STOP "$pid"
 partial=""
 while [ -z "$partial" ]; do
   partial=$(compgen -G "$stages/.$output.tmp-$pid-*" || true)
   [ -n "$partial" ] && break
   kill -CONT "$pid" 2>/dev/null || break
-  sleep 0.002
+  read -r -t 0.001 -u "$nap" _ || true
   kill -STOP "$pid" 2>/dev/null || break
 done
+exec {nap}<&-
 [ -n "$partial" ] || die "ferrous (pid $pid) ended before it wrote $output"
 cancelled=$(squeue -h -o '%i|%k' | sed -n "s/|$target\$//p")
 [ -n "$cancelled" ] || die "no SLURM job $target in squeue"
