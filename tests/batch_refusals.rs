@@ -175,7 +175,7 @@ fn only_the_first_frame() {
         "{e}"
     );
     // Frame 3, the reads' names, missing.
-    let two = first_frame_len(&bytes) + first_frame_len(&bytes[first_frame_len(&bytes)..]);
+    let two = bytes.len() - reads_frames(&bytes).1.len();
     let e = refuse(&bytes[..two]);
     assert!(matches!(e, BatchError::Truncated { .. }), "{e:?}");
     assert!(e.to_string().contains("frame 3): it is missing"), "{e}");

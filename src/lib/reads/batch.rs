@@ -28,22 +28,32 @@ use crate::util::ends_ok;
 /// name, comment or quality is a bug that panics. Building a batch from its
 /// parts ([`ReadBatch::from_parts`]) checks that the offsets are
 /// consistent, so a batch read from a file can be indexed without panics.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadBatch {
     /// Global index of the first read of this batch: the number of reads in
     /// all earlier batches (bwa's `n_processed`).
     pub first_read: u64,
-    names: Vec<u8>,
-    name_ends: Vec<u32>,
-    comments: Vec<u8>,
-    comment_ends: Vec<u32>,
     seqs: Vec<u8>,
     seq_ends: Vec<u64>,
-    quals: Vec<u8>,
-    qual_ends: Vec<u64>,
-    /// The labels were left out ([`ReadBatch::from_parts`] without them).
-    bases_only: bool,
+    /// `None` in a batch of bases only ([`ReadBatch::from_parts`] without
+    /// them).
+    labels: Option<ReadLabels>,
 }
+
+/// An empty batch, with (empty) labels.
+impl Default for ReadBatch {
+    fn default() -> Self {
+        ReadBatch {
+            first_read: 0,
+            seqs: Vec::new(),
+            seq_ends: Vec::new(),
+            labels: Some(ReadLabels::default()),
+        }
+    }
+}
+
+/// Why a batch of bases only panics when asked for labels.
+const NO_LABELS: &str = "read names, comments and qualities asked of a batch read without them";
 
 /// The bases of a batch's reads, as a batch file stores them (its second
 /// zstd frame): the first read's number, all bases back to back, and
@@ -86,23 +96,6 @@ pub struct BasesRef<'a> {
     seq_ends: &'a [u64],
 }
 
-/// [`ReadLabels`] borrowed from a batch, for writing.
-#[derive(Serialize)]
-pub struct LabelsRef<'a> {
-    #[serde(with = "serde_bytes")]
-    names: &'a [u8],
-    #[serde(with = "crate::batch::columns")]
-    name_ends: &'a [u32],
-    #[serde(with = "serde_bytes")]
-    comments: &'a [u8],
-    #[serde(with = "crate::batch::columns")]
-    comment_ends: &'a [u32],
-    #[serde(with = "serde_bytes")]
-    quals: &'a [u8],
-    #[serde(with = "crate::batch::columns")]
-    qual_ends: &'a [u64],
-}
-
 impl ReadBatch {
     /// An empty batch.
     pub fn new() -> Self {
@@ -119,15 +112,13 @@ impl ReadBatch {
         if !ends_ok(&bases.seq_ends, bases.seqs.len()) {
             return shape("offsets are decreasing or do not end at the data length");
         }
-        let mut batch = ReadBatch {
-            first_read: bases.first_read,
-            seqs: bases.seqs,
-            seq_ends: bases.seq_ends,
-            bases_only: labels.is_none(),
-            ..ReadBatch::default()
-        };
         let Some(l) = labels else {
-            return Ok(batch);
+            return Ok(ReadBatch {
+                first_read: bases.first_read,
+                seqs: bases.seqs,
+                seq_ends: bases.seq_ends,
+                labels: None,
+            });
         };
         if l.name_ends.len() != n || l.comment_ends.len() != n || l.qual_ends.len() != n {
             return shape("per-read offset lists have different lengths");
@@ -138,12 +129,12 @@ impl ReadBatch {
         {
             return shape("offsets are decreasing or do not end at the data length");
         }
-        batch.names = l.names;
-        batch.name_ends = l.name_ends;
-        batch.comments = l.comments;
-        batch.comment_ends = l.comment_ends;
-        batch.quals = l.quals;
-        batch.qual_ends = l.qual_ends;
+        let batch = ReadBatch {
+            first_read: bases.first_read,
+            seqs: bases.seqs,
+            seq_ends: bases.seq_ends,
+            labels: Some(l),
+        };
         for i in 0..n {
             let q = batch.qual_range(i);
             if !q.is_empty() && q.len() != batch.seq_range(i).len() {
@@ -163,28 +154,19 @@ impl ReadBatch {
     }
 
     /// The labels part, for writing; `None` for a bases-only batch.
-    pub fn labels_part(&self) -> Option<LabelsRef<'_>> {
-        self.has_labels().then(|| LabelsRef {
-            names: &self.names,
-            name_ends: &self.name_ends,
-            comments: &self.comments,
-            comment_ends: &self.comment_ends,
-            quals: &self.quals,
-            qual_ends: &self.qual_ends,
-        })
+    pub fn labels_part(&self) -> Option<&ReadLabels> {
+        self.labels.as_ref()
     }
 
     /// Whether the names, comments and qualities are here (false for a
     /// batch read from a file without them).
     pub fn has_labels(&self) -> bool {
-        !self.bases_only
+        self.labels.is_some()
     }
 
-    fn labels(&self) {
-        assert!(
-            !self.bases_only,
-            "read names, comments and qualities asked of a batch read without them"
-        );
+    /// The labels; a bases-only batch panics.
+    fn labels(&self) -> &ReadLabels {
+        self.labels.as_ref().expect(NO_LABELS)
     }
 
     /// Number of reads.
@@ -205,15 +187,15 @@ impl ReadBatch {
     /// Removes all reads, keeping the allocated capacity; `first_read` is
     /// left as is (the batch reader sets it).
     pub fn clear(&mut self) {
-        self.names.clear();
-        self.name_ends.clear();
-        self.comments.clear();
-        self.comment_ends.clear();
+        let l = self.labels.get_or_insert_default();
+        l.names.clear();
+        l.name_ends.clear();
+        l.comments.clear();
+        l.comment_ends.clear();
+        l.quals.clear();
+        l.qual_ends.clear();
         self.seqs.clear();
         self.seq_ends.clear();
-        self.quals.clear();
-        self.qual_ends.clear();
-        self.bases_only = false;
     }
 
     fn start<T: Copy + Into<u64>>(ends: &[T], i: usize) -> usize {
@@ -225,7 +207,8 @@ impl ReadBatch {
     }
 
     fn name_range(&self, i: usize) -> std::ops::Range<usize> {
-        Self::start(&self.name_ends, i)..self.name_ends[i] as usize
+        let ends = &self.labels().name_ends;
+        Self::start(ends, i)..ends[i] as usize
     }
 
     fn seq_range(&self, i: usize) -> std::ops::Range<usize> {
@@ -233,21 +216,21 @@ impl ReadBatch {
     }
 
     fn qual_range(&self, i: usize) -> std::ops::Range<usize> {
-        Self::start(&self.qual_ends, i)..self.qual_ends[i] as usize
+        let ends = &self.labels().qual_ends;
+        Self::start(ends, i)..ends[i] as usize
     }
 
     /// Name of read `i` (trimmed of a final `/<digit>`). Panics if `i >= len()`.
     pub fn name(&self, i: usize) -> &[u8] {
-        self.labels();
-        &self.names[self.name_range(i)]
+        &self.labels().names[self.name_range(i)]
     }
 
     /// Comment of read `i`: header text after the first whitespace
     /// character (empty if none). Panics if `i >= len()`.
     pub fn comment(&self, i: usize) -> &[u8] {
-        self.labels();
-        let start = Self::start(&self.comment_ends, i);
-        &self.comments[start..self.comment_ends[i] as usize]
+        let l = self.labels();
+        let start = Self::start(&l.comment_ends, i);
+        &l.comments[start..l.comment_ends[i] as usize]
     }
 
     /// Bases of read `i` exactly as in the file. Panics if `i >= len()`.
@@ -259,12 +242,11 @@ impl ReadBatch {
     /// zero-length FASTQ records (bwa keeps no quality for an empty string
     /// either; both print `*`). Panics if `i >= len()`.
     pub fn qual(&self, i: usize) -> Option<&[u8]> {
-        self.labels();
         let r = self.qual_range(i);
         if r.is_empty() {
             None
         } else {
-            Some(&self.quals[r])
+            Some(&self.labels().quals[r])
         }
     }
 
@@ -284,10 +266,11 @@ impl ReadBatch {
     ) -> Result<(), ReadsError> {
         let qual = qual.unwrap_or(&[]);
         debug_assert!(qual.is_empty() || qual.len() == seq.len());
-        self.names.extend_from_slice(name);
-        self.comments.extend_from_slice(comment);
+        let l = self.labels.as_mut().expect(NO_LABELS);
+        l.names.extend_from_slice(name);
+        l.comments.extend_from_slice(comment);
+        l.quals.extend_from_slice(qual);
         self.seqs.extend_from_slice(seq);
-        self.quals.extend_from_slice(qual);
         self.finish_read()
     }
 
@@ -299,11 +282,12 @@ impl ReadBatch {
     /// Raw buffers a parser appends one record's fields to, before calling
     /// [`ReadBatch::finish_read`] (or [`ReadBatch::abandon_read`]).
     pub(crate) fn buffers(&mut self) -> RawBuffers<'_> {
+        let l = self.labels.as_mut().expect(NO_LABELS);
         RawBuffers {
-            names: &mut self.names,
-            comments: &mut self.comments,
+            names: &mut l.names,
+            comments: &mut l.comments,
             seqs: &mut self.seqs,
-            quals: &mut self.quals,
+            quals: &mut l.quals,
         }
     }
 
@@ -311,39 +295,42 @@ impl ReadBatch {
     pub(crate) fn committed(&self) -> Committed {
         let last = |v: &[u64]| v.last().copied().unwrap_or(0) as usize;
         let last32 = |v: &[u32]| v.last().copied().unwrap_or(0) as usize;
+        let l = self.labels();
         Committed {
-            names: last32(&self.name_ends),
-            comments: last32(&self.comment_ends),
+            names: last32(&l.name_ends),
+            comments: last32(&l.comment_ends),
             seqs: last(&self.seq_ends),
-            quals: last(&self.qual_ends),
+            quals: last(&l.qual_ends),
         }
     }
 
     /// Ends the read whose fields were appended through [`ReadBatch::buffers`].
     pub(crate) fn finish_read(&mut self) -> Result<(), ReadsError> {
+        let l = self.labels.as_mut().expect(NO_LABELS);
         let (Ok(name_end), Ok(comment_end)) = (
-            u32::try_from(self.names.len()),
-            u32::try_from(self.comments.len()),
+            u32::try_from(l.names.len()),
+            u32::try_from(l.comments.len()),
         ) else {
             self.abandon_read();
             return Err(ReadsError::InvalidBatch {
                 what: "names or comments of one batch exceed 4 GiB",
             });
         };
-        self.name_ends.push(name_end);
-        self.comment_ends.push(comment_end);
+        l.name_ends.push(name_end);
+        l.comment_ends.push(comment_end);
+        l.qual_ends.push(l.quals.len() as u64);
         self.seq_ends.push(self.seqs.len() as u64);
-        self.qual_ends.push(self.quals.len() as u64);
         Ok(())
     }
 
     /// Drops the partly appended fields of an unfinished read.
     pub(crate) fn abandon_read(&mut self) {
         let c = self.committed();
-        self.names.truncate(c.names);
-        self.comments.truncate(c.comments);
+        let l = self.labels.as_mut().expect(NO_LABELS);
+        l.names.truncate(c.names);
+        l.comments.truncate(c.comments);
+        l.quals.truncate(c.quals);
         self.seqs.truncate(c.seqs);
-        self.quals.truncate(c.quals);
     }
 }
 
@@ -426,22 +413,16 @@ mod tests {
         let (bases, labels) = parts(&bad);
         assert!(ReadBatch::from_parts(bases, Some(labels)).is_err());
 
-        let mut bad = b.clone();
-        bad.quals.pop();
-        bad.qual_ends[0] = 3;
-        bad.qual_ends[1] = 3;
-        bad.qual_ends[2] = 3;
-        let (bases, labels) = parts(&bad);
+        let (bases, mut labels) = parts(&b);
+        labels.quals.pop();
+        labels.qual_ends[0] = 3;
+        labels.qual_ends[1] = 3;
+        labels.qual_ends[2] = 3;
         assert!(ReadBatch::from_parts(bases, Some(labels)).is_err());
 
         // Labels of another number of reads.
-        let (bases, _) = parts(&b);
-        let mut two = b.clone();
-        two.name_ends.pop();
-        let labels = ReadLabels {
-            name_ends: two.name_ends,
-            ..parts(&b).1
-        };
+        let (bases, mut labels) = parts(&b);
+        labels.name_ends.pop();
         assert!(ReadBatch::from_parts(bases, Some(labels)).is_err());
     }
 

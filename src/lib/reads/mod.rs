@@ -34,7 +34,7 @@ mod pairs;
 mod parser;
 mod source;
 
-pub use batch::{BasesRef, LabelsRef, ReadBases, ReadBatch, ReadLabels};
+pub use batch::{BasesRef, ReadBases, ReadBatch, ReadLabels};
 pub use error::{ReadsError, RecordProblem};
 pub use pairs::{BatchReader, Layout, SmartPairs};
 pub use parser::{trim_read_number, SeqReader};
